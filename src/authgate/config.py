@@ -1,0 +1,212 @@
+"""Settings: one typed object, built once at start-up and passed in.
+
+Sources, highest priority first: keyword arguments, ``AUTHGATE_*`` environment variables,
+``AUTHGATE_<NAME>_FILE`` files (for secrets), the TOML file named by ``AUTHGATE_CONFIG``,
+then defaults. Nothing here is read at import time: call :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from authgate.errors import ConfigurationError
+
+ENV_PREFIX = "AUTHGATE_"
+OWASP_ARGON2_MIN_MEMORY_KIB = 19 * 1024
+OWASP_ARGON2_MIN_TIME_COST = 2
+
+
+class Settings(BaseSettings):
+    """Every setting of an authgate node."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+
+    data_dir: Path = Field(default=Path("data"), description="Where SQLite, keys and the outbox live.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL; default sqlite+aiosqlite in the data directory.",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str | None = Field(
+        default=None, description="The URL users and devices reach; the token issuer."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Root key (32+ bytes, base64 or text) for keyed hashes and key encryption.",
+    )
+    redis_url: str | None = None
+
+    access_token_ttl: int = Field(default=900, ge=60, le=86400)
+    refresh_token_ttl: int = Field(default=30 * 86400, ge=300, description="Absolute lifetime.")
+    refresh_idle_ttl: int = Field(default=14 * 86400, ge=300)
+    invite_ttl: int = Field(default=7 * 86400, ge=300)
+    verification_ttl: int = Field(default=86400, ge=300)
+    reset_ttl: int = Field(default=3600, ge=300)
+
+    argon2_memory_kib: int = Field(default=OWASP_ARGON2_MIN_MEMORY_KIB)
+    argon2_time_cost: int = Field(default=OWASP_ARGON2_MIN_TIME_COST)
+    argon2_parallelism: int = Field(default=1, ge=1, le=16)
+
+    signin_account_limit: int = Field(default=10, ge=1, description="Failures per window.")
+    signin_ip_limit: int = Field(default=100, ge=1, description="Failures per window.")
+    signin_window: int = Field(default=900, ge=10, description="Seconds.")
+
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    mail_from: str = "authgate <no-reply@localhost>"
+
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "console"] = "json"
+    proxy_headers: bool = Field(default=False, description="Trust X-Forwarded-For from proxies.")
+
+    @field_validator("argon2_memory_kib")
+    @classmethod
+    def _memory_at_owasp_minimum(cls, value: int) -> int:
+        if value < OWASP_ARGON2_MIN_MEMORY_KIB:
+            raise ValueError(f"must be at least {OWASP_ARGON2_MIN_MEMORY_KIB} (19 MiB, OWASP)")
+        return value
+
+    @field_validator("argon2_time_cost")
+    @classmethod
+    def _time_at_owasp_minimum(cls, value: int) -> int:
+        if value < OWASP_ARGON2_MIN_TIME_COST:
+            raise ValueError(f"must be at least {OWASP_ARGON2_MIN_TIME_COST} (OWASP)")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite+aiosqlite:", "postgresql+asyncpg:")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            if not value.startswith(("http://", "https://")):
+                raise ValueError("must be an absolute http(s) URL such as https://id.example.com")
+            return value.rstrip("/")
+        return value
+
+    @model_validator(mode="after")
+    def _secret_key_long_enough(self) -> Settings:
+        if self.secret_key is not None and len(self.secret_key.get_secret_value()) < 32:
+            raise ValueError("secret_key must be at least 32 characters")
+        return self
+
+    @property
+    def database(self) -> str:
+        """The database URL in force (the embedded SQLite file when none is set)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'authgate.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the database is the embedded SQLite file."""
+        return self.database.startswith("sqlite")
+
+    @property
+    def issuer(self) -> str:
+        """The ``iss`` of every token, and the base of every link in emails."""
+        if self.public_url:
+            return self.public_url
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where mail goes when no SMTP server is configured."""
+        return self.data_dir / "outbox"
+
+
+_FIELDS = set(Settings.model_fields)
+
+
+def _env_name(field: str) -> str:
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def _read_sources(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Collect raw values and, for each, where it came from (for error messages)."""
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    config_file = env.get(f"{ENV_PREFIX}CONFIG")
+    if config_file:
+        path = Path(config_file)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigurationError(
+                f"AUTHGATE_CONFIG names {path}, which cannot be read ({exc.strerror}); "
+                "fix the path or unset AUTHGATE_CONFIG."
+            ) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigurationError(
+                f"the config file {path} is not valid TOML ({exc}); fix the file."
+            ) from None
+        table = data.get("authgate", data)
+        for key, value in table.items():
+            if key not in _FIELDS:
+                raise ConfigurationError(
+                    f"unknown setting '{key}' in {path}; known settings: {', '.join(sorted(_FIELDS))}."
+                )
+            values[key] = value
+            origin[key] = f"the config file {path}"
+    for field in _FIELDS:
+        file_var = _env_name(field) + "_FILE"
+        if file_var in env:
+            try:
+                values[field] = Path(env[file_var]).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"{file_var} names {env[file_var]}, which cannot be read ({exc.strerror}); "
+                    "fix the path."
+                ) from None
+            origin[field] = f"the file named by {file_var}"
+        if _env_name(field) in env:
+            values[field] = env[_env_name(field)]
+            origin[field] = f"the environment variable {_env_name(field)}"
+    return values, origin
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build the settings, or raise :class:`ConfigurationError` naming setting, source and fix."""
+    source_env = os.environ if env is None else env
+    values, origin = _read_sources(source_env)
+    for key in overrides:
+        origin[key] = "the command line"
+    values.update(overrides)
+    try:
+        # Values are passed as init arguments so pydantic does not read the environment again.
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigurationError(_describe(exc, origin)) from None
+
+
+def _describe(exc: ValidationError, origin: Mapping[str, str]) -> str:
+    lines = ["invalid settings:"]
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "secret_key"
+        if field == "secret_key" or "secret" in field or "password" in field:
+            shown = "(value hidden)"
+        else:
+            shown = repr(error.get("input"))
+        source = origin.get(field, "the default")
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(
+            f"  {field} = {shown} from {source}: {message}. "
+            f"Fix: set {_env_name(field)} (or '{field}' in the AUTHGATE_CONFIG file) to a valid value."
+        )
+    return "\n".join(lines)

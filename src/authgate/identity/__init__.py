@@ -1,0 +1,1 @@
+"""The user manager: organizations, users, memberships, invites, join requests, passwords."""

@@ -1,0 +1,1 @@
+"""Device tokens: EdDSA access tokens, rotating refresh tokens, service clients, signing keys."""

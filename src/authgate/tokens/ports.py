@@ -1,0 +1,85 @@
+"""The narrow async interfaces the token service needs; adapters in ``store/``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from authgate.tokens.models import (
+    RefreshToken,
+    Rotation,
+    ServiceClient,
+    SigningKey,
+    TokenFamily,
+)
+
+
+class RefreshTokenRepository(Protocol):
+    """Token families and their refresh tokens (stored as keyed hashes)."""
+
+    async def create_family(self, family: TokenFamily, first: RefreshToken) -> None:
+        """Insert a new family with its first token."""
+
+    async def find(self, token_hash: str) -> tuple[TokenFamily, RefreshToken] | None:
+        """A token and its family, by hash."""
+
+    async def get_family(self, family_id: str) -> TokenFamily | None:
+        """By id (``sid``)."""
+
+    async def rotate(self, token_hash: str, successor: RefreshToken, at: datetime) -> Rotation:
+        """Atomically spend ``token_hash`` and insert ``successor`` into the same family.
+
+        ROTATED when this call spent an unspent token of a live family; REUSED when the token
+        was already spent, in which case the whole family is revoked (reason ``reuse``) in the
+        same transaction; UNKNOWN when no such token exists or its family is revoked. Two
+        concurrent calls with one token never both rotate.
+        """
+
+    async def revoke_family(self, family_id: str, reason: str, at: datetime) -> bool:
+        """Revoke one family; True when it was live."""
+
+    async def revoke_for_user(
+        self,
+        user_id: str,
+        reason: str,
+        at: datetime,
+        *,
+        org_id: str | None = None,
+        except_family: str | None = None,
+    ) -> int:
+        """Revoke every live family of a user (optionally only in one organization)."""
+
+
+class SigningKeyRepository(Protocol):
+    """The signing keys; published in the JWKS until their tokens have expired."""
+
+    async def add(self, key: SigningKey) -> None:
+        """Insert a key."""
+
+    async def list(self) -> list[SigningKey]:
+        """Every stored key, newest first."""
+
+    async def retire(self, kid: str, at: datetime) -> None:
+        """Stop signing with this key (it stays published for verification)."""
+
+    async def delete(self, kid: str) -> None:
+        """Remove a key once no token it signed can still be valid."""
+
+
+class ServiceClientRepository(Protocol):
+    """Service clients for the client-credentials grant."""
+
+    async def create(self, client: ServiceClient) -> None:
+        """Insert; raises :class:`authgate.errors.Conflict` when the client id is taken."""
+
+    async def get(self, client_id: str) -> ServiceClient | None:
+        """By client id."""
+
+    async def list_for_org(self, org_id: str) -> list[ServiceClient]:
+        """An organization's clients, by name."""
+
+    async def update(self, client: ServiceClient) -> None:
+        """Replace name, secret_hash, scopes and disabled."""
+
+    async def delete(self, client_id: str) -> bool:
+        """Remove; True when one existed."""
