@@ -28,7 +28,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
 
-    data_dir: Path = Field(default=Path("data"), description="Where SQLite, keys and the outbox live.")
+    data_dir: Path = Field(
+        default=Path("data"), description="Where SQLite, keys and the outbox live."
+    )
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy async URL; default sqlite+aiosqlite in the data directory.",

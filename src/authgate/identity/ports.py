@@ -206,3 +206,18 @@ class AttemptCounter(Protocol):
 
     async def reset(self, key: str) -> None:
         """Forget the key."""
+
+
+class SessionRevoker(Protocol):
+    """Ends sign-in sessions (refresh-token families); the token store provides it."""
+
+    async def revoke_for_user(
+        self,
+        user_id: str,
+        reason: str,
+        at: datetime,
+        *,
+        org_id: str | None = None,
+        except_family: str | None = None,
+    ) -> int:
+        """Revoke every live session of a user (optionally only in one organization)."""

@@ -1,0 +1,1 @@
+"""Cryptographic primitives: password hashing, keyed hashes, sealing, signing keys."""

@@ -1,0 +1,67 @@
+"""JWS compact serialization (RFC 7515 §7.1) for EdDSA over Ed25519 (RFC 8037 §3.1).
+
+Only what authgate issues is accepted: the ``alg`` is exactly ``EdDSA`` (so ``none`` and
+HS256-with-our-public-key are refused before any key is touched), the ``kid`` must name a
+key we hold, and every part must be canonical base64url of a JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from authgate.crypto.ed25519 import Ed25519Signer, Ed25519Verifier, b64url_decode, b64url_encode
+from authgate.errors import InvalidToken
+
+ALGORITHM = "EdDSA"
+MAX_TOKEN_LENGTH = 8192
+
+
+def _compact_json(value: Mapping[str, Any]) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def sign(header: Mapping[str, Any], payload: Mapping[str, Any], signer: Ed25519Signer) -> str:
+    """Serialize and sign; ``alg`` and ``kid`` are set from the signer."""
+    protected = b64url_encode(_compact_json({**header, "alg": ALGORITHM, "kid": signer.kid}))
+    signing_input = f"{protected}.{b64url_encode(_compact_json(payload))}"
+    signature = signer.sign(signing_input.encode("ascii"))
+    return f"{signing_input}.{b64url_encode(signature)}"
+
+
+def _json_object(part: str, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(b64url_decode(part))
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidToken(f"the token's {what} is not base64url-encoded JSON") from None
+    if not isinstance(value, dict):
+        raise InvalidToken(f"the token's {what} is not a JSON object")
+    return value
+
+
+def verify(
+    token: str, find_key: Callable[[str], Ed25519Verifier | None]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Check structure, algorithm, key and signature; return (header, payload)."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise InvalidToken("the token is too long")
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise InvalidToken("the token is not a compact JWS (three dot-separated parts)")
+    header = _json_object(parts[0], "header")
+    if header.get("alg") != ALGORITHM:
+        raise InvalidToken("the token's algorithm is not accepted")
+    if "crit" in header:
+        raise InvalidToken("the token has critical header parameters authgate does not know")
+    kid = header.get("kid")
+    key = find_key(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise InvalidToken("the token was not signed by a key of this issuer")
+    try:
+        signature = b64url_decode(parts[2])
+    except ValueError:
+        raise InvalidToken("the token's signature is not base64url") from None
+    if not key.verify(signature, f"{parts[0]}.{parts[1]}".encode("ascii")):
+        raise InvalidToken("the token's signature is invalid")
+    return header, _json_object(parts[1], "payload")

@@ -1,0 +1,76 @@
+"""Signing-key lifecycle: create, rotate, publish until expiry, then prune.
+
+``authgate keys rotate`` adds a key and retires the previous ones: they stop signing but stay
+in the JWKS until every token they signed has expired, then :meth:`reload` deletes them.
+Other nodes pick a rotation up on their next reload (periodic, or on an unknown ``kid``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from authgate.clock import Clock
+from authgate.crypto import ed25519
+from authgate.crypto.sealing import Sealer
+from authgate.tokens.keyring import Keyring
+from authgate.tokens.models import SigningKey
+from authgate.tokens.ports import SigningKeyRepository
+
+
+def _associated_data(kid: str) -> bytes:
+    # Binds the sealed private key to its key id: a swapped row fails to open.
+    return f"authgate:signing-key:{kid}".encode()
+
+
+class SigningKeyManager:
+    """Keeps the :class:`Keyring` in step with the stored keys."""
+
+    def __init__(
+        self,
+        repository: SigningKeyRepository,
+        sealer: Sealer,
+        keyring: Keyring,
+        clock: Clock,
+        *,
+        publish_after_retire: int,
+    ) -> None:
+        self._repository = repository
+        self._sealer = sealer
+        self._keyring = keyring
+        self._clock = clock
+        self._publish_after_retire = timedelta(seconds=publish_after_retire)
+
+    async def rotate(self) -> str:
+        """Add a new signing key, retire the others; return the new key id."""
+        now = self._clock()
+        signer, jwk, raw = ed25519.generate()
+        sealed = self._sealer.seal(raw, _associated_data(signer.kid))
+        for key in await self._repository.list():
+            if key.retired_at is None:
+                await self._repository.retire(key.kid, now)
+        await self._repository.add(SigningKey(signer.kid, "EdDSA", jwk, sealed, now))
+        await self.reload()
+        return signer.kid
+
+    async def ensure_key(self) -> None:
+        """Create the first key on an empty deployment, then load."""
+        await self.reload()
+        if not any(key.retired_at is None for key in await self._repository.list()):
+            await self.rotate()
+
+    async def reload(self) -> None:
+        """Prune expired retired keys and load the rest into the keyring."""
+        now = self._clock()
+        keys = []
+        for key in await self._repository.list():
+            if key.retired_at is not None and key.retired_at + self._publish_after_retire < now:
+                await self._repository.delete(key.kid)
+            else:
+                keys.append(key)
+        active = [key for key in keys if key.retired_at is None]
+        signer = None
+        if active:
+            newest = max(active, key=lambda key: key.created_at)
+            raw = self._sealer.open(newest.private_key_sealed, _associated_data(newest.kid))
+            signer = ed25519.signer_from_raw(newest.kid, raw)
+        self._keyring.load(signer, [key.public_jwk for key in keys])
