@@ -43,6 +43,12 @@ class WeakPassword(ValidationFailed):
     code = "weak_password"
 
 
+class OrganizationRequired(BadRequest):
+    """The user belongs to several organizations; the request must name one."""
+
+    code = "organization_required"
+
+
 class PayloadTooLarge(AuthgateError):
     """The request body is larger than this endpoint accepts."""
 
@@ -68,6 +74,12 @@ class Forbidden(AuthgateError):
 
     code = "forbidden"
     status = 403
+
+
+class NoActiveMembership(Forbidden):
+    """The user has no active membership in the organization (none, pending, or DENY)."""
+
+    code = "no_active_membership"
 
 
 class NotFound(AuthgateError):

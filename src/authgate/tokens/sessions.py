@@ -1,0 +1,188 @@
+"""Sign-in sessions: password sign-in, refresh with rotation (RFC 9700 §4.14), logout.
+
+A session is a refresh-token family. Each refresh spends the presented token and issues its
+successor; presenting a spent token revokes the family. Every refresh re-checks the user and
+the membership, so disabling a user or removing or DENYing a member stops their refresh
+tokens at once, on every node.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from authgate.crypto.randomness import new_id, new_secret
+from authgate.errors import InvalidGrant, NoActiveMembership, OrganizationRequired
+from authgate.identity.deps import Actor, IdentityDeps
+from authgate.identity.models import Membership, Organization, User
+from authgate.identity.signin import Authenticator
+from authgate.tokens.access import AccessTokens
+from authgate.tokens.models import RefreshToken, RotationOutcome, TokenFamily
+from authgate.tokens.ports import RefreshTokenRepository
+from authgate.tokens.responses import TokenResponse
+from authgate.tokens.scopes import DEFAULT_USER_SCOPE, narrow
+
+DEVICE_CLIENT_ID = "authgate-device"
+INVALID_REFRESH = "the refresh token is invalid, expired or revoked; sign in again"
+
+
+class SessionService:
+    """Issues, refreshes and ends users' sessions."""
+
+    def __init__(
+        self,
+        deps: IdentityDeps,
+        authenticator: Authenticator,
+        access: AccessTokens,
+        refresh_tokens: RefreshTokenRepository,
+        *,
+        absolute_ttl: int,
+        idle_ttl: int,
+    ) -> None:
+        self._deps = deps
+        self._authenticator = authenticator
+        self._access = access
+        self._refresh_tokens = refresh_tokens
+        self._absolute = timedelta(seconds=absolute_ttl)
+        self._idle = timedelta(seconds=idle_ttl)
+
+    async def password_login(
+        self,
+        email: str,
+        password: str,
+        actor: Actor,
+        *,
+        organization: str | None = None,
+        client_id: str = DEVICE_CLIENT_ID,
+        scope: str | None = None,
+    ) -> TokenResponse:
+        """Check the password, pick the organization, start a session."""
+        user = await self._authenticator.authenticate(email, password, actor)
+        org, membership = await self._choose_organization(user, organization)
+        return await self.start(user, org, membership, actor, client_id=client_id, scope=scope)
+
+    async def start(
+        self,
+        user: User,
+        org: Organization,
+        membership: Membership,
+        actor: Actor,
+        *,
+        client_id: str = DEVICE_CLIENT_ID,
+        scope: str | None = None,
+    ) -> TokenResponse:
+        """A new session for an authenticated user (password, invite, or later SSO)."""
+        granted = narrow(scope, DEFAULT_USER_SCOPE)
+        now = self._deps.now()
+        family = TokenFamily(
+            new_id(), user.id, org.id, client_id, granted, now, now + self._absolute
+        )
+        secret = new_secret()
+        first = RefreshToken(self._deps.keyed.digest(secret), family.id, now, self._expiry(family))
+        await self._refresh_tokens.create_family(family, first)
+        await self._deps.audit(
+            "signin", Actor(user.id, actor.ip), org_id=org.id, subject=user.id, client_id=client_id
+        )
+        access = self._access.issue(
+            subject=user.id,
+            org_id=org.id,
+            roles=(membership.role.value,),
+            client_id=client_id,
+            scope=granted,
+            session_id=family.id,
+        )
+        return TokenResponse(access, self._access.ttl, granted, secret, org.slug)
+
+    async def refresh(
+        self, refresh_token: str, client_id: str, scope: str | None, actor: Actor
+    ) -> TokenResponse:
+        """Rotate the refresh token; RFC 6749 §6 with RFC 9700 reuse detection."""
+        digest = self._deps.keyed.digest(refresh_token)
+        found = await self._refresh_tokens.find(digest)
+        if found is None:
+            raise InvalidGrant(INVALID_REFRESH)
+        family, _ = found
+        if family.client_id != client_id:
+            raise InvalidGrant("the refresh token was issued to another client")
+        granted = narrow(scope, family.scope)
+        membership = await self._live_membership(family)
+        now = self._deps.now()
+        successor_secret = new_secret()
+        successor = RefreshToken(
+            self._deps.keyed.digest(successor_secret), family.id, now, self._expiry(family)
+        )
+        rotation = await self._refresh_tokens.rotate(digest, successor, now)
+        if rotation.outcome is RotationOutcome.REUSED:
+            await self._deps.audit(
+                "token.reuse",
+                actor,
+                org_id=family.org_id,
+                subject=family.user_id,
+                outcome="failure",
+            )
+            raise InvalidGrant(INVALID_REFRESH)
+        if rotation.outcome is not RotationOutcome.ROTATED:
+            raise InvalidGrant(INVALID_REFRESH)
+        access = self._access.issue(
+            subject=family.user_id,
+            org_id=family.org_id,
+            roles=(membership.role.value,),
+            client_id=client_id,
+            scope=granted,
+            session_id=family.id,
+        )
+        return TokenResponse(access, self._access.ttl, granted, successor_secret)
+
+    async def end(self, session_id: str, actor: Actor, reason: str = "logout") -> bool:
+        """Revoke one session's family (logout)."""
+        revoked = await self._refresh_tokens.revoke_family(session_id, reason, self._deps.now())
+        if revoked:
+            await self._deps.audit("token.revoke", actor, subject=session_id, reason=reason)
+        return revoked
+
+    async def revoke_refresh_token(self, refresh_token: str, client_id: str, actor: Actor) -> None:
+        """RFC 7009: revoke the token's family, if it belongs to the client; silent otherwise."""
+        found = await self._refresh_tokens.find(self._deps.keyed.digest(refresh_token))
+        if found is not None and found[0].client_id == client_id:
+            await self.end(found[0].id, actor, "revoked")
+
+    async def session_is_live(self, session_id: str) -> bool:
+        """Whether a session exists, is not revoked and has not expired."""
+        family = await self._refresh_tokens.get_family(session_id)
+        return family is not None and not family.is_revoked and family.expires_at > self._deps.now()
+
+    async def _live_membership(self, family: TokenFamily) -> Membership:
+        user = await self._deps.store.users.get(family.user_id)
+        membership = await self._deps.store.memberships.get(family.org_id, family.user_id)
+        if user is None or user.disabled or membership is None or not membership.role.is_active:
+            await self._refresh_tokens.revoke_family(
+                family.id, "access withdrawn", self._deps.now()
+            )
+            raise InvalidGrant(INVALID_REFRESH)
+        return membership
+
+    def _expiry(self, family: TokenFamily) -> datetime:
+        return min(self._deps.now() + self._idle, family.expires_at)
+
+    async def _choose_organization(
+        self, user: User, requested: str | None
+    ) -> tuple[Organization, Membership]:
+        memberships = await self._deps.store.memberships.list_for_user(user.id)
+        active = [(m, o) for m, o in memberships if m.role.is_active]
+        if requested is not None:
+            wanted = requested.strip().lower()
+            for membership, org in active:
+                if wanted in (org.slug, org.id):
+                    return org, membership
+            raise NoActiveMembership(f"you have no active membership in '{requested[:64]}'")
+        if len(active) == 1:
+            return active[0][1], active[0][0]
+        if len(active) > 1:
+            slugs = sorted(org.slug for _, org in active)
+            raise OrganizationRequired(
+                "you belong to several organizations; name one in 'organization'",
+                details={"organizations": slugs},
+            )
+        raise NoActiveMembership(
+            "you are not an active member of any organization; accept an invite, or wait "
+            "until an admin approves your request to join"
+        )
