@@ -1,0 +1,193 @@
+"""The one place where adapters are built and wired into the domain.
+
+:func:`build_runtime` opens the store (migrating the embedded SQLite database), loads the
+root key, the signing keys, the mailer and the throttle counters, and builds every service.
+:func:`create_app` wraps that in the ASGI application that ``authgate serve`` runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis.asyncio as aioredis
+import structlog
+from fastapi import FastAPI
+from starlette.types import ASGIApp
+
+from authgate.clock import Clock, utc_now
+from authgate.config import Settings
+from authgate.crypto.keyed_hash import KeyedHasher
+from authgate.crypto.passwords import Argon2Hasher
+from authgate.crypto.root_key import derive_key, load_or_create_root_key
+from authgate.crypto.sealing import Sealer
+from authgate.errors import ConfigurationError
+from authgate.http.application import build_asgi, build_fastapi
+from authgate.http.services import Services
+from authgate.identity.accounts import AccountService
+from authgate.identity.deps import IdentityDeps
+from authgate.identity.invites import InviteService
+from authgate.identity.join_requests import JoinRequestService
+from authgate.identity.organizations import OrganizationService
+from authgate.identity.ports import AttemptCounter
+from authgate.identity.signin import Authenticator
+from authgate.identity.throttle import SignInThrottle
+from authgate.mail import build_mailer
+from authgate.store.attempts import MemoryAttemptCounter, RedisAttemptCounter
+from authgate.store.migrate import is_up_to_date
+from authgate.store.sql import SqlStore, open_store
+from authgate.tokens.access import AccessTokens
+from authgate.tokens.clients import ServiceClients
+from authgate.tokens.introspection import Introspector
+from authgate.tokens.keyring import Keyring
+from authgate.tokens.sessions import SessionService
+from authgate.tokens.signing_keys import SigningKeyManager
+
+log = structlog.get_logger("authgate")
+KEY_RELOAD_SECONDS = 30
+ACCESS_AUDIENCE = "authgate"
+
+
+@dataclass
+class Runtime:
+    """Everything one process holds open; :meth:`close` releases it."""
+
+    services: Services
+    store: SqlStore
+    keys: SigningKeyManager
+    hasher: Argon2Hasher
+    redis: aioredis.Redis | None = None
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        """Stop background work and close connections."""
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.store.close()
+        self.hasher.close()
+
+
+async def open_database(settings: Settings) -> SqlStore:
+    """The store; SQLite is migrated at start, PostgreSQL must be migrated explicitly."""
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return await open_store(settings.database, migrate=True)
+    if not await is_up_to_date(settings.database):
+        raise ConfigurationError(
+            "the database schema is not up to date; run `authgate migrate` with the same "
+            "AUTHGATE_DATABASE_URL first"
+        )
+    return await open_store(settings.database)
+
+
+async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
+    """Open every adapter and wire every service."""
+    root = load_or_create_root_key(
+        settings.secret_key.get_secret_value() if settings.secret_key else None,
+        settings.data_dir,
+        may_create=settings.is_sqlite,
+    )
+    store = await open_database(settings)
+    redis_client = aioredis.from_url(settings.redis_url) if settings.redis_url else None
+    counter: AttemptCounter = (
+        RedisAttemptCounter(redis_client) if redis_client else MemoryAttemptCounter(clock)
+    )
+    hasher = Argon2Hasher(
+        memory_kib=settings.argon2_memory_kib,
+        time_cost=settings.argon2_time_cost,
+        parallelism=settings.argon2_parallelism,
+    )
+    deps = IdentityDeps(
+        store=store,
+        hasher=hasher,
+        mailer=build_mailer(settings),
+        keyed=KeyedHasher(derive_key(root, "authgate keyed hash v1")),
+        sessions=store.refresh_tokens,
+        clock=clock,
+        public_url=settings.issuer,
+        invite_ttl=settings.invite_ttl,
+        verification_ttl=settings.verification_ttl,
+        reset_ttl=settings.reset_ttl,
+    )
+    keyring = Keyring()
+    keys = SigningKeyManager(
+        store.signing_keys,
+        Sealer(derive_key(root, "authgate signing-key sealing v1")),
+        keyring,
+        clock,
+        publish_after_retire=settings.access_token_ttl + 300,
+    )
+    await keys.ensure_key()
+    access = AccessTokens(
+        issuer=settings.issuer,
+        audience=ACCESS_AUDIENCE,
+        ttl=settings.access_token_ttl,
+        keyring=keyring,
+        clock=clock,
+    )
+    throttle = SignInThrottle(
+        counter,
+        account_limit=settings.signin_account_limit,
+        ip_limit=settings.signin_ip_limit,
+        window=settings.signin_window,
+    )
+    sessions = SessionService(
+        deps,
+        Authenticator(deps, throttle),
+        access,
+        store.refresh_tokens,
+        absolute_ttl=settings.refresh_token_ttl,
+        idle_ttl=settings.refresh_idle_ttl,
+    )
+    services = Services(
+        settings=settings,
+        deps=deps,
+        accounts=AccountService(deps),
+        organizations=OrganizationService(deps),
+        invites=InviteService(deps),
+        join_requests=JoinRequestService(deps),
+        sessions=sessions,
+        clients=ServiceClients(deps, store.service_clients, access),
+        introspector=Introspector(deps, access, store.refresh_tokens),
+        access=access,
+        keyring=keyring,
+        reload_keys=keys.reload,
+        ping_database=store.ping,
+    )
+    return Runtime(services, store, keys, hasher, redis_client)
+
+
+async def _reload_keys_forever(keys: SigningKeyManager) -> None:
+    # Picks up `authgate keys rotate` run elsewhere; verification of a new kid needs it.
+    while True:
+        await asyncio.sleep(KEY_RELOAD_SECONDS)
+        try:
+            await keys.reload()
+        except Exception:  # keep serving with the keys we have
+            log.exception("signing_key_reload_failed")
+
+
+def create_app(settings: Settings, *, clock: Clock = utc_now) -> tuple[FastAPI, ASGIApp]:
+    """The FastAPI application (for tests and OpenAPI) and the ASGI stack to serve."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await build_runtime(settings, clock=clock)
+        runtime.tasks.append(asyncio.create_task(_reload_keys_forever(runtime.keys)))
+        app.state.services = runtime.services
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    fastapi_app = build_fastapi(lifespan)
+    return fastapi_app, build_asgi(fastapi_app)

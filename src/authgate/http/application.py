@@ -1,0 +1,113 @@
+"""The ASGI application: FastAPI routers behind the size limit, with a lean token path.
+
+``POST /oauth/token`` is served by :class:`LeanTokenEndpoint`, which skips FastAPI's
+routing and dependency machinery (the grant logic is the same function the FastAPI route
+calls). Everything else goes through FastAPI.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+import authgate
+from authgate.errors import AuthgateError, PayloadTooLarge
+from authgate.http.errors import error_body, error_headers, install_error_handlers
+from authgate.http.middleware import LimitAndObserve
+from authgate.http.oauth_forms import MAX_FORM_BYTES
+from authgate.http.routes import admin, auth, health, invites, me, oauth, orgs
+from authgate.http.services import Services
+from authgate.http.token_endpoint import token_request
+
+TOKEN_PATH = "/oauth/token"
+_JSON_HEADERS = [
+    (b"content-type", b"application/json"),
+    (b"cache-control", b"no-store"),
+    (b"pragma", b"no-cache"),
+]
+
+
+def build_fastapi(lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]]) -> FastAPI:
+    """The FastAPI application with every router and the error mapping."""
+    app = FastAPI(
+        title="authgate",
+        version=authgate.__version__,
+        description="A self-hosted identity and data gateway for apps.",
+        lifespan=lifespan,
+    )
+    for module in (health, oauth, auth, me, orgs, invites, admin):
+        app.include_router(module.router)
+    install_error_handlers(app)
+    return app
+
+
+class LeanTokenEndpoint:
+    """Serves ``POST /oauth/token`` directly; passes every other request on."""
+
+    def __init__(self, app: ASGIApp, services: Callable[[], Services]) -> None:
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != TOKEN_PATH or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        content_type = authorization = None
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                content_type = value.decode("latin-1")
+            elif name == b"authorization":
+                authorization = value.decode("latin-1")
+        client = scope.get("client")
+        try:
+            body = await _read_body(receive)
+            payload = await token_request(
+                self.services(), body, content_type, authorization, client[0] if client else None
+            )
+            await _send_json(send, 200, payload, [])
+        except AuthgateError as error:
+            extra = [
+                (k.lower().encode(), v.encode())
+                for k, v in error_headers(error).items()
+                if k.lower() not in ("cache-control", "pragma")
+            ]
+            await _send_json(send, error.status, error_body(error), extra)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_FORM_BYTES:
+            raise PayloadTooLarge(f"the form must be at most {MAX_FORM_BYTES} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _send_json(
+    send: Send, status: int, payload: object, extra: list[tuple[bytes, bytes]]
+) -> None:
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode()), *extra]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def build_asgi(fastapi_app: FastAPI) -> ASGIApp:
+    """The whole ASGI stack served by uvicorn."""
+
+    def services() -> Services:
+        found: Services = fastapi_app.state.services
+        return found
+
+    return LimitAndObserve(LeanTokenEndpoint(fastapi_app, services))

@@ -1,0 +1,1 @@
+"""Thin routers: parse, call one domain service, shape the response."""

@@ -1,0 +1,37 @@
+"""What the HTTP layer needs from the rest of authgate, built by ``authgate.app``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from authgate.config import Settings
+from authgate.identity.accounts import AccountService
+from authgate.identity.deps import IdentityDeps
+from authgate.identity.invites import InviteService
+from authgate.identity.join_requests import JoinRequestService
+from authgate.identity.organizations import OrganizationService
+from authgate.tokens.access import AccessTokens
+from authgate.tokens.clients import ServiceClients
+from authgate.tokens.introspection import Introspector
+from authgate.tokens.keyring import Keyring
+from authgate.tokens.sessions import SessionService
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Every domain service, wired once per process."""
+
+    settings: Settings
+    deps: IdentityDeps
+    accounts: AccountService
+    organizations: OrganizationService
+    invites: InviteService
+    join_requests: JoinRequestService
+    sessions: SessionService
+    clients: ServiceClients
+    introspector: Introspector
+    access: AccessTokens
+    keyring: Keyring
+    reload_keys: Callable[[], Awaitable[None]]
+    ping_database: Callable[[], Awaitable[None]]
