@@ -14,7 +14,7 @@ def normalise_email(raw: str) -> str:
     if not isinstance(raw, str) or len(raw) > MAX_EMAIL_LENGTH:
         raise ValidationFailed("email must be an address of at most 254 characters")
     try:
-        result = validate_email(raw.strip(), check_deliverability=False)
+        result = validate_email(raw.strip(), check_deliverability=False, test_environment=True)
     except EmailNotValidError as exc:
         raise ValidationFailed(f"email is not a valid address: {exc}") from None
     return result.normalized.lower()

@@ -160,13 +160,33 @@ class AuditLog(Protocol):
 class IdentityStore(Protocol):
     """Every repository of the user manager, and a way to group calls in a transaction."""
 
-    orgs: OrganizationRepository
-    users: UserRepository
-    memberships: MembershipRepository
-    invites: InviteRepository
-    join_requests: JoinRequestRepository
-    one_time_tokens: OneTimeTokenRepository
-    audit: AuditLog
+    @property
+    def orgs(self) -> OrganizationRepository:
+        """The orgs repository."""
+
+    @property
+    def users(self) -> UserRepository:
+        """The users repository."""
+
+    @property
+    def memberships(self) -> MembershipRepository:
+        """The memberships repository."""
+
+    @property
+    def invites(self) -> InviteRepository:
+        """The invites repository."""
+
+    @property
+    def join_requests(self) -> JoinRequestRepository:
+        """The join requests repository."""
+
+    @property
+    def one_time_tokens(self) -> OneTimeTokenRepository:
+        """The one time tokens repository."""
+
+    @property
+    def audit(self) -> AuditLog:
+        """The audit repository."""
 
     def transaction(self) -> AbstractAsyncContextManager[None]:
         """Calls on any repository inside this block share one transaction (nesting joins it)."""
