@@ -35,7 +35,7 @@ from authgate.identity.organizations import OrganizationService
 from authgate.identity.ports import AttemptCounter
 from authgate.identity.signin import Authenticator
 from authgate.identity.throttle import SignInThrottle
-from authgate.mail import build_mailer
+from authgate.mail import BackgroundMailer, SmtpMailer, build_mailer
 from authgate.store.attempts import MemoryAttemptCounter, RedisAttemptCounter
 from authgate.store.migrate import is_up_to_date
 from authgate.store.sql import SqlStore, open_store
@@ -69,6 +69,8 @@ class Runtime:
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if isinstance(self.services.deps.mailer, BackgroundMailer):
+            await self.services.deps.mailer.drain()
         if self.redis is not None:
             await self.redis.aclose()
         await self.store.close()
@@ -105,10 +107,14 @@ async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtim
         time_cost=settings.argon2_time_cost,
         parallelism=settings.argon2_parallelism,
     )
+    mailer = build_mailer(settings)
+    if isinstance(mailer, SmtpMailer):
+        # Off the request path: SMTP latency must not reveal whether a message was sent.
+        mailer = BackgroundMailer(mailer)
     deps = IdentityDeps(
         store=store,
         hasher=hasher,
-        mailer=build_mailer(settings),
+        mailer=mailer,
         keyed=KeyedHasher(derive_key(root, "authgate keyed hash v1")),
         sessions=store.refresh_tokens,
         clock=clock,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from authgate.config import Settings
 from authgate.identity.ports import Mailer
+from authgate.mail.background import BackgroundMailer
 from authgate.mail.errors import (
     InvalidMailHeader,
     InvalidTemplateValue,
@@ -24,6 +25,7 @@ from authgate.mail.smtp import SmtpMailer, SmtpSecurity, SmtpUnavailable
 
 __all__ = [
     "TEMPLATE_KEYS",
+    "BackgroundMailer",
     "FileOutboxMailer",
     "InvalidMailHeader",
     "InvalidTemplateValue",
