@@ -1,0 +1,103 @@
+"""Who belongs to which organization, with which role."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from authgate.identity.models import Membership, Organization, Role, User
+from authgate.store.organizations import load_organizations
+from authgate.store.session import Database
+from authgate.store.tables import memberships, organizations, users
+from authgate.store.users import user_from
+
+m = memberships
+
+
+def membership_from(row: Mapping[Any, Any]) -> Membership:
+    """Build a :class:`Membership` from a row holding the ``memberships`` columns."""
+    return Membership(
+        org_id=row[m.c.org_id],
+        user_id=row[m.c.user_id],
+        role=row[m.c.role],
+        created_at=row[m.c.created_at],
+    )
+
+
+def _upsert(conn: AsyncConnection, membership: Membership) -> Any:
+    values = {
+        "org_id": membership.org_id,
+        "user_id": membership.user_id,
+        "role": membership.role,
+        "created_at": membership.created_at,
+    }
+    # Both dialects spell ON CONFLICT the same way; the statement classes differ.
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = dialect_insert(m).values(values)
+    return statement.on_conflict_do_update(
+        index_elements=[m.c.org_id, m.c.user_id], set_={"role": statement.excluded.role}
+    )
+
+
+class SqlMembershipRepository:
+    """:class:`authgate.identity.ports.MembershipRepository` on SQL."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def put(self, membership: Membership) -> None:
+        """Insert, or replace the role of an existing (org, user) membership."""
+        async with self._db.connection() as conn:
+            await conn.execute(_upsert(conn, membership))
+
+    async def get(self, org_id: str, user_id: str) -> Membership | None:
+        """One membership."""
+        query = select(m).where(m.c.org_id == org_id, m.c.user_id == user_id)
+        async with self._db.connection(write=False) as conn:
+            row = (await conn.execute(query)).one_or_none()
+        return None if row is None else membership_from(row._mapping)
+
+    async def delete(self, org_id: str, user_id: str) -> bool:
+        """Remove; True when one existed."""
+        async with self._db.connection() as conn:
+            result = await conn.execute(
+                delete(m).where(m.c.org_id == org_id, m.c.user_id == user_id)
+            )
+        return result.rowcount == 1
+
+    async def list_for_org(self, org_id: str) -> list[tuple[Membership, User]]:
+        """Members of an organization with their users, ordered by email."""
+        query = (
+            select(m, users)
+            .join(users, users.c.id == m.c.user_id)
+            .where(m.c.org_id == org_id)
+            .order_by(users.c.email)
+        )
+        async with self._db.connection(write=False) as conn:
+            rows = (await conn.execute(query)).all()
+        return [(membership_from(row._mapping), user_from(row._mapping)) for row in rows]
+
+    async def list_for_user(self, user_id: str) -> list[tuple[Membership, Organization]]:
+        """A user's memberships with their organizations, ordered by slug."""
+        query = (
+            select(m, organizations)
+            .join(organizations, organizations.c.id == m.c.org_id)
+            .where(m.c.user_id == user_id)
+            .order_by(organizations.c.slug)
+        )
+        async with self._db.connection(write=False) as conn:
+            rows = (await conn.execute(query)).all()
+            orgs = await load_organizations(conn, rows)
+        return [(membership_from(row._mapping), org) for row, org in zip(rows, orgs, strict=True)]
+
+    async def count_role(self, org_id: str, role: str) -> int:
+        """How many members of the organization hold ``role``."""
+        query = (
+            select(func.count()).select_from(m).where(m.c.org_id == org_id, m.c.role == Role(role))
+        )
+        async with self._db.connection(write=False) as conn:
+            return int((await conn.execute(query)).scalar_one())

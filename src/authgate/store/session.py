@@ -1,0 +1,148 @@
+"""The database handle, its transactions, and the translation of driver errors.
+
+A context variable holds the connection of the transaction in progress, so every repository
+call made inside :meth:`Database.transaction` joins it without the domain passing anything
+around. Outside a transaction each call opens its own short transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from authgate.errors import Conflict, ServiceUnavailable
+from authgate.store.database import BEGIN_MODE_OPTION, create_engine
+
+_UNAVAILABLE = "the database cannot be reached or is busy; check that it is running and retry"
+_PG_UNIQUE_VIOLATION = "23505"
+_SQLITE_UNIQUE = {"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    """Whether ``exc`` reports a duplicate key (not a foreign key or NOT NULL failure)."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == _PG_UNIQUE_VIOLATION:
+        return True
+    return getattr(orig, "sqlite_errorname", None) in _SQLITE_UNIQUE
+
+
+@contextmanager
+def _unavailable_on_connect() -> Iterator[None]:
+    # Opening a connection fails with raw OSError (refused, unreachable) or a driver error
+    # (unknown database, bad credentials): all mean the database is not usable now.
+    try:
+        yield
+    except (OSError, TimeoutError, DBAPIError) as exc:
+        raise ServiceUnavailable(_UNAVAILABLE) from exc
+
+
+@contextmanager
+def _unavailable_on_failure() -> Iterator[None]:
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        raise ServiceUnavailable(_UNAVAILABLE) from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise ServiceUnavailable(_UNAVAILABLE) from exc
+        raise
+
+
+class Database:
+    """Holds the engine and the transaction in progress (per task, via a context variable).
+
+    Do not run repository calls concurrently (``asyncio.gather``) inside one transaction:
+    they would share one connection, which serves one statement at a time.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        # Reads outside a transaction need no write lock on SQLite (ignored elsewhere).
+        self._reader = engine.execution_options(**{BEGIN_MODE_OPTION: "DEFERRED"})
+        # One variable per Database: two databases in one process never share a connection.
+        self._current: ContextVar[AsyncConnection | None] = ContextVar(
+            f"authgate_db_{id(self)}", default=None
+        )
+
+    @classmethod
+    def from_url(cls, url: str) -> Database:
+        """A database on a new engine for ``url``."""
+        return cls(create_engine(url))
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether the current task is inside :meth:`transaction`."""
+        return self._current.get() is not None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """Group every repository call of this task into one transaction (nesting joins it).
+
+        Commits when the block ends, rolls back when it raises.
+        """
+        current = self._current.get()
+        if current is not None:
+            yield current
+            return
+        async with self._begin(self.engine) as conn:
+            token = self._current.set(conn)
+            try:
+                yield conn
+            finally:
+                self._current.reset(token)
+
+    @asynccontextmanager
+    async def connection(self, *, write: bool = True) -> AsyncIterator[AsyncConnection]:
+        """The current transaction's connection, or a new short transaction of its own."""
+        current = self._current.get()
+        if current is not None:
+            with _unavailable_on_failure():
+                yield current
+            return
+        async with self._begin(self.engine if write else self._reader) as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def unique(self, conflict: str) -> AsyncIterator[AsyncConnection]:
+        """A write connection whose duplicate-key errors become ``Conflict(conflict)``.
+
+        Inside an outer transaction the statements run in a savepoint, so that the caller
+        may catch the conflict and go on with its transaction.
+        """
+        joined = self.in_transaction
+        async with self.connection() as conn:
+            try:
+                if joined:
+                    async with conn.begin_nested():
+                        yield conn
+                else:
+                    yield conn
+            except IntegrityError as exc:
+                if not is_unique_violation(exc):
+                    raise
+                # The driver's message names the duplicate value, which may be secret.
+                raise Conflict(conflict) from None
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def _begin(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+        with _unavailable_on_connect():
+            conn = await engine.connect()
+        try:
+            with _unavailable_on_failure():
+                async with conn.begin():
+                    yield conn
+        finally:
+            await conn.close()

@@ -1,0 +1,75 @@
+"""The SQL store: every repository of the user manager and the token service on one database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+
+from authgate.errors import ServiceUnavailable
+from authgate.store.audit import SqlAuditLog
+from authgate.store.invites import SqlInviteRepository
+from authgate.store.join_requests import SqlJoinRequestRepository
+from authgate.store.memberships import SqlMembershipRepository
+from authgate.store.migrate import upgrade
+from authgate.store.one_time_tokens import SqlOneTimeTokenRepository
+from authgate.store.organizations import SqlOrganizationRepository
+from authgate.store.refresh_tokens import SqlRefreshTokenRepository
+from authgate.store.service_clients import SqlServiceClientRepository
+from authgate.store.session import Database
+from authgate.store.signing_keys import SqlSigningKeyRepository
+from authgate.store.users import SqlUserRepository
+
+PING_TIMEOUT = 5.0
+"""Seconds :meth:`SqlStore.ping` waits for the database before calling it unavailable."""
+
+
+class SqlStore:
+    """Implements :class:`authgate.identity.ports.IdentityStore` and the token ports.
+
+    Calls made on any repository inside :meth:`transaction` share one transaction.
+    """
+
+    def __init__(self, db: Database, *, ping_timeout: float = PING_TIMEOUT) -> None:
+        self.db = db
+        self._ping_timeout = ping_timeout
+        self.orgs = SqlOrganizationRepository(db)
+        self.users = SqlUserRepository(db)
+        self.memberships = SqlMembershipRepository(db)
+        self.invites = SqlInviteRepository(db)
+        self.join_requests = SqlJoinRequestRepository(db)
+        self.one_time_tokens = SqlOneTimeTokenRepository(db)
+        self.audit = SqlAuditLog(db)
+        self.refresh_tokens = SqlRefreshTokenRepository(db)
+        self.signing_keys = SqlSigningKeyRepository(db)
+        self.service_clients = SqlServiceClientRepository(db)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """Group the calls made inside the block into one transaction (nesting joins it)."""
+        async with self.db.transaction():
+            yield
+
+    async def ping(self) -> None:
+        """Check that the database answers; :class:`ServiceUnavailable` when it does not."""
+        timeout = self._ping_timeout
+        try:
+            async with asyncio.timeout(timeout), self.db.connection(write=False) as conn:
+                await conn.execute(text("SELECT 1"))
+        except TimeoutError as exc:
+            raise ServiceUnavailable(
+                f"the database did not answer within {timeout:g} s; check that it is running"
+            ) from exc
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        await self.db.dispose()
+
+
+async def open_store(url: str, *, migrate: bool = False) -> SqlStore:
+    """A store on ``url``; with ``migrate=True`` the schema is first brought up to date."""
+    if migrate:
+        await upgrade(url)
+    return SqlStore(Database.from_url(url))

@@ -1,0 +1,225 @@
+"""Contract: token families and rotating refresh tokens."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import delete
+
+from authgate.errors import Conflict
+from authgate.identity.models import Organization, User
+from authgate.store import SqlStore
+from authgate.store.tables import users
+from authgate.tokens.models import RotationOutcome, TokenFamily
+
+from . import records
+from .records import DAY, HOUR, NOW
+
+ROTATED, REUSED, UNKNOWN = RotationOutcome.ROTATED, RotationOutcome.REUSED, RotationOutcome.UNKNOWN
+
+
+@pytest.fixture
+def fam(an_org: Organization, a_user: User) -> TokenFamily:
+    """A live family (not stored yet)."""
+    return records.family(a_user.id, an_org.id)
+
+
+async def test_create_family_find_and_get(store: SqlStore, fam: TokenFamily) -> None:
+    first = records.refresh_token(fam.id)
+    await store.refresh_tokens.create_family(fam, first)
+
+    assert await store.refresh_tokens.find(first.token_hash) == (fam, first)
+    assert await store.refresh_tokens.get_family(fam.id) == fam
+    assert await store.refresh_tokens.find("0" * 64) is None
+    assert await store.refresh_tokens.get_family("missing") is None
+    with pytest.raises(Conflict):
+        await store.refresh_tokens.create_family(fam, records.refresh_token(fam.id))
+
+
+async def test_rotate_spends_the_token_and_adds_the_successor(
+    store: SqlStore, fam: TokenFamily
+) -> None:
+    first = records.refresh_token(fam.id)
+    await store.refresh_tokens.create_family(fam, first)
+    # The successor joins the presented token's family, whatever family it names.
+    successor = records.refresh_token("some-other-family", created_at=NOW + HOUR)
+
+    rotation = await store.refresh_tokens.rotate(first.token_hash, successor, NOW + HOUR)
+
+    assert (rotation.outcome, rotation.family) == (ROTATED, fam)
+    assert await store.refresh_tokens.find(first.token_hash) == (
+        fam,
+        replace(first, used_at=NOW + HOUR),
+    )
+    assert await store.refresh_tokens.find(successor.token_hash) == (
+        fam,
+        replace(successor, family_id=fam.id),
+    )
+    then = await store.refresh_tokens.rotate(
+        successor.token_hash, records.refresh_token(fam.id), NOW + 2 * HOUR
+    )
+    assert then.outcome is ROTATED
+
+
+async def test_reuse_revokes_the_family_and_its_other_tokens(
+    store: SqlStore, fam: TokenFamily
+) -> None:
+    first = records.refresh_token(fam.id)
+    await store.refresh_tokens.create_family(fam, first)
+    successor = records.refresh_token(fam.id)
+    await store.refresh_tokens.rotate(first.token_hash, successor, NOW)
+
+    replay = await store.refresh_tokens.rotate(
+        first.token_hash, records.refresh_token(fam.id), NOW + HOUR
+    )
+
+    revoked = replace(fam, revoked_at=NOW + HOUR, revoked_reason="reuse")
+    assert (replay.outcome, replay.family) == (REUSED, revoked)
+    assert await store.refresh_tokens.get_family(fam.id) == revoked
+    # The thief's (or the victim's) successor is now useless, and so is a second replay.
+    late = await store.refresh_tokens.rotate(
+        successor.token_hash, records.refresh_token(fam.id), NOW + 2 * HOUR
+    )
+    assert (late.outcome, late.family) == (UNKNOWN, None)
+    again = await store.refresh_tokens.rotate(
+        first.token_hash, records.refresh_token(fam.id), NOW + 2 * HOUR
+    )
+    assert again.outcome is UNKNOWN
+
+
+async def test_unknown_token_rotates_nothing(store: SqlStore, fam: TokenFamily) -> None:
+    await store.refresh_tokens.create_family(fam, records.refresh_token(fam.id))
+    successor = records.refresh_token(fam.id)
+
+    rotation = await store.refresh_tokens.rotate("0" * 64, successor, NOW)
+
+    assert (rotation.outcome, rotation.family) == (UNKNOWN, None)
+    assert await store.refresh_tokens.find(successor.token_hash) is None
+
+
+async def test_token_of_a_revoked_family_is_unknown(store: SqlStore, fam: TokenFamily) -> None:
+    first = records.refresh_token(fam.id)
+    await store.refresh_tokens.create_family(fam, first)
+    assert await store.refresh_tokens.revoke_family(fam.id, "logout", NOW) is True
+
+    successor = records.refresh_token(fam.id)
+    rotation = await store.refresh_tokens.rotate(first.token_hash, successor, NOW + HOUR)
+
+    assert (rotation.outcome, rotation.family) == (UNKNOWN, None)
+    assert await store.refresh_tokens.find(successor.token_hash) is None
+    stored = await store.refresh_tokens.get_family(fam.id)
+    assert stored == replace(fam, revoked_at=NOW, revoked_reason="logout")
+
+
+async def test_token_of_an_expired_family_is_unknown(store: SqlStore, fam: TokenFamily) -> None:
+    first = records.refresh_token(fam.id)
+    await store.refresh_tokens.create_family(fam, first)
+
+    rotation = await store.refresh_tokens.rotate(
+        first.token_hash, records.refresh_token(fam.id), fam.expires_at
+    )
+
+    assert rotation.outcome is UNKNOWN
+    assert await store.refresh_tokens.find(first.token_hash) == (fam, first)
+
+
+async def test_expired_token_is_unknown_even_when_spent(store: SqlStore, fam: TokenFamily) -> None:
+    first = records.refresh_token(fam.id, expires_at=NOW + DAY)
+    await store.refresh_tokens.create_family(fam, first)
+
+    late = NOW + DAY
+    rotation = await store.refresh_tokens.rotate(
+        first.token_hash, records.refresh_token(fam.id), late
+    )
+    assert rotation.outcome is UNKNOWN
+    assert await store.refresh_tokens.find(first.token_hash) == (fam, first)
+
+    await store.refresh_tokens.rotate(first.token_hash, records.refresh_token(fam.id), NOW)
+    replay = await store.refresh_tokens.rotate(
+        first.token_hash, records.refresh_token(fam.id), late
+    )
+    assert replay.outcome is UNKNOWN
+    assert await store.refresh_tokens.get_family(fam.id) == fam
+
+
+async def test_concurrent_rotations_rotate_once_and_revoke_the_family(
+    store: SqlStore, fam: TokenFamily
+) -> None:
+    first = records.refresh_token(fam.id)
+    await store.refresh_tokens.create_family(fam, first)
+    successors = [records.refresh_token(fam.id) for _ in range(20)]
+
+    rotations = await asyncio.gather(
+        *(store.refresh_tokens.rotate(first.token_hash, s, NOW) for s in successors)
+    )
+
+    outcomes = [rotation.outcome for rotation in rotations]
+    assert outcomes.count(ROTATED) == 1
+    # Every loser saw the token spent: a replay (or, once revoked, an unknown family).
+    assert set(outcomes) <= {ROTATED, REUSED, UNKNOWN}
+    assert REUSED in outcomes
+    stored = await store.refresh_tokens.get_family(fam.id)
+    assert stored is not None
+    assert stored.revoked_reason == "reuse"
+    # The family never forked: only the winner's successor was stored.
+    stored_successors = [
+        s for s in successors if await store.refresh_tokens.find(s.token_hash) is not None
+    ]
+    assert len(stored_successors) == 1
+
+
+async def test_revoke_family_reports_whether_it_was_live(store: SqlStore, fam: TokenFamily) -> None:
+    await store.refresh_tokens.create_family(fam, records.refresh_token(fam.id))
+
+    assert await store.refresh_tokens.revoke_family(fam.id, "logout", NOW) is True
+    assert await store.refresh_tokens.revoke_family(fam.id, "again", NOW + HOUR) is False
+    assert await store.refresh_tokens.revoke_family("missing", "logout", NOW) is False
+    stored = await store.refresh_tokens.get_family(fam.id)
+    assert stored is not None
+    assert (stored.revoked_at, stored.revoked_reason) == (NOW, "logout")
+
+
+async def test_revoke_for_user_scopes_by_organization_and_spares_one_family(
+    store: SqlStore, an_org: Organization, a_user: User
+) -> None:
+    other_org = records.org()
+    other_user = records.user()
+    await store.orgs.create(other_org)
+    await store.users.create(other_user)
+    here = [records.family(a_user.id, an_org.id) for _ in range(3)]
+    there = records.family(a_user.id, other_org.id)
+    someone_else = records.family(other_user.id, an_org.id)
+    expired = records.family(a_user.id, an_org.id, expires_at=NOW)
+    for family in (*here, there, someone_else, expired):
+        await store.refresh_tokens.create_family(family, records.refresh_token(family.id))
+
+    revoked = await store.refresh_tokens.revoke_for_user(
+        a_user.id, "password_change", NOW, org_id=an_org.id, except_family=here[0].id
+    )
+
+    assert revoked == 2
+    get = store.refresh_tokens.get_family
+    assert [await get(f.id) for f in here[1:]] == [
+        replace(f, revoked_at=NOW, revoked_reason="password_change") for f in here[1:]
+    ]
+    assert await get(here[0].id) == here[0]
+    assert await get(there.id) == there
+    assert await get(someone_else.id) == someone_else
+    assert await get(expired.id) == expired
+
+    assert await store.refresh_tokens.revoke_for_user(a_user.id, "disabled", NOW) == 2
+    assert await store.refresh_tokens.revoke_for_user(a_user.id, "disabled", NOW) == 0
+
+
+async def test_deleting_a_user_removes_their_families(
+    store: SqlStore, fam: TokenFamily, a_user: User
+) -> None:
+    first = records.refresh_token(fam.id)
+    await store.refresh_tokens.create_family(fam, first)
+    async with store.db.connection() as conn:
+        await conn.execute(delete(users).where(users.c.id == a_user.id))
+
+    assert await store.refresh_tokens.find(first.token_hash) is None
+    assert await store.refresh_tokens.get_family(fam.id) is None
