@@ -162,7 +162,8 @@ def _read_sources(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str
         for key, value in table.items():
             if key not in _FIELDS:
                 raise ConfigurationError(
-                    f"unknown setting '{key}' in {path}; known settings: {', '.join(sorted(_FIELDS))}."
+                    f"unknown setting '{key}' in {path}; "
+                    f"known settings: {', '.join(sorted(_FIELDS))}."
                 )
             values[key] = value
             origin[key] = f"the config file {path}"
@@ -209,6 +210,7 @@ def _describe(exc: ValidationError, origin: Mapping[str, str]) -> str:
         message = str(error["msg"]).removeprefix("Value error, ")
         lines.append(
             f"  {field} = {shown} from {source}: {message}. "
-            f"Fix: set {_env_name(field)} (or '{field}' in the AUTHGATE_CONFIG file) to a valid value."
+            f"Fix: set {_env_name(field)} (or '{field}' in the AUTHGATE_CONFIG file) "
+            "to a valid value."
         )
     return "\n".join(lines)

@@ -7,10 +7,10 @@ calls). Everything else goes through FastAPI.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
+import orjson
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -97,7 +97,7 @@ async def _read_body(receive: Receive) -> bytes:
 async def _send_json(
     send: Send, status: int, payload: object, extra: list[tuple[bytes, bytes]]
 ) -> None:
-    body = json.dumps(payload, separators=(",", ":")).encode()
+    body = orjson.dumps(payload)
     headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode()), *extra]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -77,7 +77,7 @@ class AccessTokens:
         }
         if session_id is not None:
             payload["sid"] = session_id
-        return jws.sign({"typ": ACCESS_TOKEN_TYPE}, payload, self._keyring.signer())
+        return jws.sign(ACCESS_TOKEN_TYPE, payload, self._keyring.signer())
 
     def verify(self, token: str) -> AccessClaims:
         """The claims of a valid, unexpired access token of this issuer, else InvalidToken."""

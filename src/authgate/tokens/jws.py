@@ -7,9 +7,11 @@ key we hold, and every part must be canonical base64url of a JSON object.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
+
+import orjson
 
 from authgate.crypto.ed25519 import Ed25519Signer, Ed25519Verifier, b64url_decode, b64url_encode
 from authgate.errors import InvalidToken
@@ -18,22 +20,23 @@ ALGORITHM = "EdDSA"
 MAX_TOKEN_LENGTH = 8192
 
 
-def _compact_json(value: Mapping[str, Any]) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+@lru_cache(maxsize=64)
+def _protected_header(typ: str, kid: str) -> str:
+    # The header is the same for every token of one key: encode it once.
+    return b64url_encode(orjson.dumps({"typ": typ, "alg": ALGORITHM, "kid": kid}))
 
 
-def sign(header: Mapping[str, Any], payload: Mapping[str, Any], signer: Ed25519Signer) -> str:
-    """Serialize and sign; ``alg`` and ``kid`` are set from the signer."""
-    protected = b64url_encode(_compact_json({**header, "alg": ALGORITHM, "kid": signer.kid}))
-    signing_input = f"{protected}.{b64url_encode(_compact_json(payload))}"
+def sign(typ: str, payload: Mapping[str, Any], signer: Ed25519Signer) -> str:
+    """Serialize and sign with header ``{typ, alg: EdDSA, kid}``."""
+    signing_input = f"{_protected_header(typ, signer.kid)}.{b64url_encode(orjson.dumps(payload))}"
     signature = signer.sign(signing_input.encode("ascii"))
     return f"{signing_input}.{b64url_encode(signature)}"
 
 
 def _json_object(part: str, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(b64url_decode(part))
-    except (ValueError, UnicodeDecodeError):
+        value = orjson.loads(b64url_decode(part))
+    except (ValueError, UnicodeDecodeError, orjson.JSONDecodeError):
         raise InvalidToken(f"the token's {what} is not base64url-encoded JSON") from None
     if not isinstance(value, dict):
         raise InvalidToken(f"the token's {what} is not a JSON object")
