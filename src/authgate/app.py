@@ -165,7 +165,6 @@ async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtim
         introspector=Introspector(deps, access, store.refresh_tokens),
         access=access,
         keyring=keyring,
-        reload_keys=keys.reload,
         ping_database=store.ping,
     )
     return Runtime(services, store, keys, hasher, redis_client)

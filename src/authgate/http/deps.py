@@ -47,7 +47,9 @@ async def current_caller(
     request: Request, services: Annotated[Services, Depends(get_services)]
 ) -> Caller:
     """Verify the bearer token; a user's token must belong to a live session."""
-    claims = services.access.verify(parse_bearer(request.headers.get("authorization")))
+    claims = await services.access.verify_current(
+        parse_bearer(request.headers.get("authorization"))
+    )
     if claims.session_id is not None and not await services.sessions.session_is_live(
         claims.session_id
     ):

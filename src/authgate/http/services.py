@@ -33,5 +33,4 @@ class Services:
     introspector: Introspector
     access: AccessTokens
     keyring: Keyring
-    reload_keys: Callable[[], Awaitable[None]]
     ping_database: Callable[[], Awaitable[None]]

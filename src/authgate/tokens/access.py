@@ -6,6 +6,7 @@ Claims: ``iss sub aud exp iat jti client_id scope org roles sid``. The ``typ`` h
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from authgate.clock import Clock
 from authgate.crypto.randomness import new_secret
 from authgate.errors import InvalidToken
 from authgate.tokens import jws
+from authgate.tokens.jws import UnknownSigningKey
 from authgate.tokens.keyring import Keyring
 
 ACCESS_TOKEN_TYPE = "at+jwt"
@@ -43,13 +45,34 @@ class AccessTokens:
     """Issues and verifies access tokens of one issuer and audience."""
 
     def __init__(
-        self, *, issuer: str, audience: str, ttl: int, keyring: Keyring, clock: Clock
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        ttl: int,
+        keyring: Keyring,
+        clock: Clock,
+        on_unknown_key: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self.issuer = issuer
         self.audience = audience
         self.ttl = ttl
         self._keyring = keyring
         self._clock = clock
+        self._on_unknown_key = on_unknown_key
+
+    async def verify_current(self, token: str) -> AccessClaims:
+        """:meth:`verify`, reloading the keys once (rate-limited) for an unknown key id.
+
+        Another node may have started signing with a newly rotated key before this one
+        reloaded its keys.
+        """
+        try:
+            return self.verify(token)
+        except UnknownSigningKey:
+            if self._on_unknown_key is None or not await self._on_unknown_key():
+                raise
+        return self.verify(token)
 
     def issue(
         self,

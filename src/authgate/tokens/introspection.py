@@ -37,7 +37,7 @@ class Introspector:
 
     async def _access_token(self, token: str, caller: ServiceClient) -> dict[str, Any]:
         try:
-            claims = self._access.verify(token)
+            claims = await self._access.verify_current(token)
         except InvalidToken:
             return {}
         if claims.org_id != caller.org_id or not await self._still_valid(claims):

@@ -20,6 +20,10 @@ ALGORITHM = "EdDSA"
 MAX_TOKEN_LENGTH = 8192
 
 
+class UnknownSigningKey(InvalidToken):
+    """The ``kid`` names no key this node holds (perhaps one rotated in on another node)."""
+
+
 @lru_cache(maxsize=64)
 def _protected_header(typ: str, kid: str) -> str:
     # The header is the same for every token of one key: encode it once.
@@ -60,7 +64,7 @@ def verify(
     kid = header.get("kid")
     key = find_key(kid) if isinstance(kid, str) else None
     if key is None:
-        raise InvalidToken("the token was not signed by a key of this issuer")
+        raise UnknownSigningKey("the token was not signed by a key of this issuer")
     try:
         signature = b64url_decode(parts[2])
     except ValueError:

@@ -7,6 +7,7 @@ Other nodes pick a rotation up on their next reload (periodic, or on an unknown 
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from authgate.clock import Clock
@@ -39,6 +40,7 @@ class SigningKeyManager:
         self._keyring = keyring
         self._clock = clock
         self._publish_after_retire = timedelta(seconds=publish_after_retire)
+        self._last_reload = float("-inf")
 
     async def rotate(self) -> str:
         """Add a new signing key, retire the others; return the new key id."""
@@ -58,8 +60,20 @@ class SigningKeyManager:
         if not any(key.retired_at is None for key in await self._repository.list()):
             await self.rotate()
 
+    async def reload_if_stale(self, min_interval: float = 5.0) -> bool:
+        """Reload unless that happened within ``min_interval`` seconds; True when it did.
+
+        Called when a token names an unknown key: a flood of such tokens costs at most one
+        database read per interval.
+        """
+        if time.monotonic() - self._last_reload < min_interval:
+            return False
+        await self.reload()
+        return True
+
     async def reload(self) -> None:
         """Prune expired retired keys and load the rest into the keyring."""
+        self._last_reload = time.monotonic()
         now = self._clock()
         keys = []
         for key in await self._repository.list():

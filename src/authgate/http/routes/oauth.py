@@ -62,7 +62,7 @@ async def revoke(request: Request, services: ServicesDep) -> Response:
         client_id = credentials.client_id or DEVICE_CLIENT_ID
     await services.sessions.revoke_refresh_token(token_value, client_id, actor)
     try:
-        claims = services.access.verify(token_value)
+        claims = await services.access.verify_current(token_value)
     except InvalidToken:
         claims = None
     if claims is not None and claims.session_id and claims.client_id == client_id:
