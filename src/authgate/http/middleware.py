@@ -31,6 +31,10 @@ _TOO_LARGE = (
 )
 
 
+# Served by the lean ASGI path, outside FastAPI's router, so named by their path.
+_UNROUTED = frozenset({"/oauth/token"})
+
+
 class BodyLimitExceeded(Exception):
     """Raised inside ``receive`` when a body grows past the limit."""
 
@@ -41,6 +45,7 @@ class LimitAndObserve:
     def __init__(self, app: ASGIApp, max_body: int = MAX_BODY_BYTES) -> None:
         self.app = app
         self.max_body = max_body
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,14 +83,27 @@ class LimitAndObserve:
             status["code"] = 413
         self._observe(scope, int(status["code"]), started)
 
-    @staticmethod
-    def _observe(scope: Scope, status: int, started: float) -> None:
+    def _observe(self, scope: Scope, status: int, started: float) -> None:
         elapsed = time.perf_counter() - started
         route: Any = scope.get("route")
-        template = getattr(route, "path", None) or "unmatched"
+        if route is not None:
+            template = str(route.path)
+        elif scope["path"] in _UNROUTED:
+            template = scope["path"]
+        else:
+            template = "unmatched"  # unknown paths must not grow the label set
         method = scope.get("method", "")
-        REQUESTS.labels(method, template, str(status)).inc()
-        LATENCY.labels(method, template).observe(elapsed)
+        key = (method, template, status)
+        children = self._children.get(key)
+        if children is None:
+            # Label lookups take a lock each; remember the children (a bounded set of routes).
+            children = (
+                REQUESTS.labels(method, template, str(status)),
+                LATENCY.labels(method, template),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(elapsed)
         client = scope.get("client")
         log.info(
             "request",
