@@ -48,6 +48,7 @@ from authgate.tokens.signing_keys import SigningKeyManager
 
 log = structlog.get_logger("authgate")
 KEY_RELOAD_SECONDS = 30
+KEY_ACTIVATION_SECONDS = KEY_RELOAD_SECONDS + 10
 ACCESS_AUDIENCE = "authgate"
 
 
@@ -130,6 +131,7 @@ async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtim
         keyring,
         clock,
         publish_after_retire=settings.access_token_ttl + 300,
+        activation_delay=KEY_ACTIVATION_SECONDS,
     )
     await keys.ensure_key()
     access = AccessTokens(

@@ -53,6 +53,8 @@ def verify(
     """Check structure, algorithm, key and signature; return (header, payload)."""
     if len(token) > MAX_TOKEN_LENGTH:
         raise InvalidToken("the token is too long")
+    if not token.isascii():
+        raise InvalidToken("the token holds characters outside base64url")
     parts = token.split(".")
     if len(parts) != 3:
         raise InvalidToken("the token is not a compact JWS (three dot-separated parts)")

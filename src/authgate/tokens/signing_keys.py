@@ -1,13 +1,17 @@
-"""Signing-key lifecycle: create, rotate, publish until expiry, then prune.
+"""Signing-key lifecycle: publish, then sign, then publish until expiry, then prune.
 
-``authgate keys rotate`` adds a key and retires the previous ones: they stop signing but stay
-in the JWKS until every token they signed has expired, then :meth:`reload` deletes them.
-Other nodes pick a rotation up on their next reload (periodic, or on an unknown ``kid``).
+``authgate keys rotate`` adds a key and marks the previous ones superseded (``retired_at``).
+The new key is published at once but signs only after ``activation_delay`` — longer than
+the nodes' reload period — so every node can verify it before any node signs with it
+(a token naming a key this node does not hold yet also triggers one rate-limited reload).
+Superseded keys keep signing until then, and stay published until every token they signed
+has expired; :meth:`SigningKeyManager.reload` then deletes them.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from authgate.clock import Clock
@@ -34,12 +38,17 @@ class SigningKeyManager:
         clock: Clock,
         *,
         publish_after_retire: int,
+        activation_delay: int = 0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._repository = repository
         self._sealer = sealer
         self._keyring = keyring
         self._clock = clock
-        self._publish_after_retire = timedelta(seconds=publish_after_retire)
+        self._activation_delay = timedelta(seconds=activation_delay)
+        # A superseded key may sign until its successor activates, then its tokens live on.
+        self._publish_after_retire = timedelta(seconds=publish_after_retire + activation_delay)
+        self._monotonic = monotonic
         self._last_reload = float("-inf")
 
     async def rotate(self) -> str:
@@ -66,14 +75,14 @@ class SigningKeyManager:
         Called when a token names an unknown key: a flood of such tokens costs at most one
         database read per interval.
         """
-        if time.monotonic() - self._last_reload < min_interval:
+        if self._monotonic() - self._last_reload < min_interval:
             return False
         await self.reload()
         return True
 
     async def reload(self) -> None:
         """Prune expired retired keys and load the rest into the keyring."""
-        self._last_reload = time.monotonic()
+        self._last_reload = self._monotonic()
         now = self._clock()
         keys = []
         for key in await self._repository.list():
@@ -81,10 +90,16 @@ class SigningKeyManager:
                 await self._repository.delete(key.kid)
             else:
                 keys.append(key)
-        active = [key for key in keys if key.retired_at is None]
         signer = None
-        if active:
-            newest = max(active, key=lambda key: key.created_at)
-            raw = self._sealer.open(newest.private_key_sealed, _associated_data(newest.kid))
-            signer = ed25519.signer_from_raw(newest.kid, raw)
+        if keys:
+            active = [k for k in keys if k.created_at + self._activation_delay <= now]
+            # The newest active key; before any is active (a new deployment), the oldest,
+            # which has been published the longest.
+            chosen = (
+                max(active, key=lambda k: k.created_at)
+                if active
+                else min(keys, key=lambda k: k.created_at)
+            )
+            raw = self._sealer.open(chosen.private_key_sealed, _associated_data(chosen.kid))
+            signer = ed25519.signer_from_raw(chosen.kid, raw)
         self._keyring.load(signer, [key.public_jwk for key in keys])
