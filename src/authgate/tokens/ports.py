@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from authgate.identity.ports import SessionRevoker
 from authgate.tokens.models import (
     RefreshToken,
     Rotation,
@@ -14,8 +15,11 @@ from authgate.tokens.models import (
 )
 
 
-class RefreshTokenRepository(Protocol):
-    """Token families and their refresh tokens (stored as keyed hashes)."""
+class RefreshTokenRepository(SessionRevoker, Protocol):
+    """Token families and their refresh tokens (stored as keyed hashes).
+
+    It ends sessions for the user manager too (:class:`SessionRevoker`).
+    """
 
     async def create_family(self, family: TokenFamily, first: RefreshToken) -> None:
         """Insert a new family with its first token."""
@@ -37,17 +41,6 @@ class RefreshTokenRepository(Protocol):
 
     async def revoke_family(self, family_id: str, reason: str, at: datetime) -> bool:
         """Revoke one family; True when it was live."""
-
-    async def revoke_for_user(
-        self,
-        user_id: str,
-        reason: str,
-        at: datetime,
-        *,
-        org_id: str | None = None,
-        except_family: str | None = None,
-    ) -> int:
-        """Revoke every live family of a user (optionally only in one organization)."""
 
 
 class SigningKeyRepository(Protocol):
