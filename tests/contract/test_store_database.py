@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from authgate.errors import ConfigurationError, ServiceUnavailable
-from authgate.store import SqlStore, create_engine, open_store
+from authgate.store import Database, SqlStore, create_engine, open_store
 
 from . import records
 
@@ -77,3 +78,41 @@ async def test_an_unopenable_sqlite_file_is_service_unavailable(tmp_path: Path) 
 @pytest.mark.postgres
 async def test_a_missing_postgres_database_is_service_unavailable(postgres_url: str) -> None:
     await _assert_unavailable(postgres_url + "_missing")
+
+
+def _small_store(store: SqlStore, **pool: float) -> SqlStore:
+    """A second store on the same database with a tiny connection pool."""
+    url = store.db.engine.url.render_as_string(hide_password=False)
+    return SqlStore(Database(create_engine(url, **pool)))
+
+
+async def test_more_concurrent_calls_than_connections_all_complete(store: SqlStore) -> None:
+    user = records.user()
+    await store.users.create(user)
+    small = _small_store(store, pool_size=2, max_overflow=0)
+    try:
+        found = await asyncio.gather(*(small.users.get(user.id) for _ in range(40)))
+    finally:
+        await small.close()
+
+    assert found == [user] * 40
+
+
+async def test_an_exhausted_pool_is_service_unavailable(store: SqlStore) -> None:
+    small = _small_store(store, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_the_only_connection() -> None:
+        async with small.transaction():
+            entered.set()
+            await release.wait()
+
+    holder = asyncio.create_task(hold_the_only_connection())
+    try:
+        await entered.wait()
+        with pytest.raises(ServiceUnavailable):
+            await small.users.get("someone")
+    finally:
+        release.set()
+        await holder
+        await small.close()

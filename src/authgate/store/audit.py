@@ -16,7 +16,7 @@ MAX_PAGE = 1000
 
 _DUPLICATE = "an audit event with this id was already written"
 
-a = audit_events
+_a = audit_events
 
 
 class SqlAuditLog:
@@ -29,7 +29,7 @@ class SqlAuditLog:
         """Write one event; Conflict when an event with its id was already written."""
         async with self._db.unique(_DUPLICATE) as conn:
             await conn.execute(
-                insert(a).values(
+                insert(_a).values(
                     id=event.id,
                     at=event.at,
                     action=event.action,
@@ -51,11 +51,11 @@ class SqlAuditLog:
         """
         if limit <= 0:
             return []
-        query = select(a).order_by(a.c.at.desc(), a.c.id.desc()).limit(min(limit, MAX_PAGE))
+        query = select(_a).order_by(_a.c.at.desc(), _a.c.id.desc()).limit(min(limit, MAX_PAGE))
         if org_id is not None:
-            query = query.where(a.c.org_id == org_id)
+            query = query.where(_a.c.org_id == org_id)
         if before is not None:
-            query = query.where(a.c.at < before)
+            query = query.where(_a.c.at < before)
         async with self._db.connection(write=False) as conn:
             rows = (await conn.execute(query)).all()
         return [AuditEvent(**row._mapping) for row in rows]

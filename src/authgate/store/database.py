@@ -84,8 +84,10 @@ def _sqlite_engine(url: URL, kwargs: dict[str, Any]) -> AsyncEngine:
 
 
 def _postgres_engine(url: URL, kwargs: dict[str, Any]) -> AsyncEngine:
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    # Connections above pool_size are closed on return: under steady load that means a
+    # reconnect per request, so keep the steady pool large and the overflow small.
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_timeout", 10)
     # Recycle before typical proxy/firewall idle cut-offs; no pre-ping on the hot path.
     kwargs.setdefault("pool_recycle", 1800)

@@ -15,7 +15,7 @@ from authgate.store.tables import invites
 
 _DUPLICATE = "this invitation already exists"
 
-i = invites
+_i = invites
 
 
 def _invite_from(row: Mapping[Any, Any]) -> Invite:
@@ -32,7 +32,7 @@ class SqlInviteRepository:
         """Insert."""
         async with self._db.unique(_DUPLICATE) as conn:
             await conn.execute(
-                insert(i).values(
+                insert(_i).values(
                     id=invite.id,
                     org_id=invite.org_id,
                     email=invite.email,
@@ -49,15 +49,15 @@ class SqlInviteRepository:
 
     async def get(self, org_id: str, invite_id: str) -> Invite | None:
         """By id, only within the organization (another organization's id finds nothing)."""
-        return await self._one((i.c.id == invite_id) & (i.c.org_id == org_id))
+        return await self._one((_i.c.id == invite_id) & (_i.c.org_id == org_id))
 
     async def get_by_token_hash(self, token_hash: str) -> Invite | None:
         """By the keyed hash of its token."""
-        return await self._one(i.c.token_hash == token_hash)
+        return await self._one(_i.c.token_hash == token_hash)
 
     async def list_for_org(self, org_id: str) -> list[Invite]:
         """Newest first."""
-        query = select(i).where(i.c.org_id == org_id).order_by(i.c.created_at.desc(), i.c.id)
+        query = select(_i).where(_i.c.org_id == org_id).order_by(_i.c.created_at.desc(), _i.c.id)
         async with self._db.connection(write=False) as conn:
             rows = (await conn.execute(query)).all()
         return [_invite_from(row._mapping) for row in rows]
@@ -66,8 +66,8 @@ class SqlInviteRepository:
         """Replace token_hash, expires_at, sent_count and revoked_at."""
         async with self._db.unique(_DUPLICATE) as conn:
             result = await conn.execute(
-                update(i)
-                .where(i.c.id == invite.id, i.c.org_id == invite.org_id)
+                update(_i)
+                .where(_i.c.id == invite.id, _i.c.org_id == invite.org_id)
                 .values(
                     token_hash=invite.token_hash,
                     expires_at=invite.expires_at,
@@ -83,13 +83,13 @@ class SqlInviteRepository:
         # One conditional UPDATE: of two concurrent acceptances exactly one matches.
         async with self._db.connection() as conn:
             result = await conn.execute(
-                update(i)
-                .where(i.c.id == invite_id, i.c.accepted_at.is_(None), i.c.revoked_at.is_(None))
+                update(_i)
+                .where(_i.c.id == invite_id, _i.c.accepted_at.is_(None), _i.c.revoked_at.is_(None))
                 .values(accepted_at=at)
             )
         return result.rowcount == 1
 
     async def _one(self, condition: ColumnElement[bool]) -> Invite | None:
         async with self._db.connection(write=False) as conn:
-            row = (await conn.execute(select(i).where(condition))).one_or_none()
+            row = (await conn.execute(select(_i).where(condition))).one_or_none()
         return None if row is None else _invite_from(row._mapping)

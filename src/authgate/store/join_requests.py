@@ -15,18 +15,18 @@ from authgate.store.users import user_from
 
 _DUPLICATE = "this request to join already exists"
 
-r = join_requests
+_r = join_requests
 
 
 def _request_from(row: Mapping[Any, Any]) -> JoinRequest:
     return JoinRequest(
-        id=row[r.c.id],
-        org_id=row[r.c.org_id],
-        user_id=row[r.c.user_id],
-        status=row[r.c.status],
-        created_at=row[r.c.created_at],
-        decided_by=row[r.c.decided_by],
-        decided_at=row[r.c.decided_at],
+        id=row[_r.c.id],
+        org_id=row[_r.c.org_id],
+        user_id=row[_r.c.user_id],
+        status=row[_r.c.status],
+        created_at=row[_r.c.created_at],
+        decided_by=row[_r.c.decided_by],
+        decided_at=row[_r.c.decided_at],
     )
 
 
@@ -40,7 +40,7 @@ class SqlJoinRequestRepository:
         """Insert."""
         async with self._db.unique(_DUPLICATE) as conn:
             await conn.execute(
-                insert(r).values(
+                insert(_r).values(
                     id=request.id,
                     org_id=request.org_id,
                     user_id=request.user_id,
@@ -53,7 +53,7 @@ class SqlJoinRequestRepository:
 
     async def get(self, org_id: str, request_id: str) -> JoinRequest | None:
         """By id, only within the organization (another organization's id finds nothing)."""
-        query = select(r).where(r.c.id == request_id, r.c.org_id == org_id)
+        query = select(_r).where(_r.c.id == request_id, _r.c.org_id == org_id)
         async with self._db.connection(write=False) as conn:
             row = (await conn.execute(query)).one_or_none()
         return None if row is None else _request_from(row._mapping)
@@ -61,10 +61,10 @@ class SqlJoinRequestRepository:
     async def find_pending(self, org_id: str, user_id: str) -> JoinRequest | None:
         """The user's pending request to this organization, if any (the newest)."""
         query = (
-            select(r)
-            .where(r.c.org_id == org_id, r.c.user_id == user_id)
-            .where(r.c.status == RequestStatus.PENDING)
-            .order_by(r.c.created_at.desc())
+            select(_r)
+            .where(_r.c.org_id == org_id, _r.c.user_id == user_id)
+            .where(_r.c.status == RequestStatus.PENDING)
+            .order_by(_r.c.created_at.desc())
             .limit(1)
         )
         async with self._db.connection(write=False) as conn:
@@ -75,10 +75,12 @@ class SqlJoinRequestRepository:
         self, org_id: str, status: RequestStatus | None = None
     ) -> list[tuple[JoinRequest, User]]:
         """Requests with their users, newest first, optionally only those in ``status``."""
-        query = select(r, users).join(users, users.c.id == r.c.user_id).where(r.c.org_id == org_id)
+        query = (
+            select(_r, users).join(users, users.c.id == _r.c.user_id).where(_r.c.org_id == org_id)
+        )
         if status is not None:
-            query = query.where(r.c.status == status)
-        query = query.order_by(r.c.created_at.desc(), r.c.id)
+            query = query.where(_r.c.status == status)
+        query = query.order_by(_r.c.created_at.desc(), _r.c.id)
         async with self._db.connection(write=False) as conn:
             rows = (await conn.execute(query)).all()
         return [(_request_from(row._mapping), user_from(row._mapping)) for row in rows]
@@ -92,8 +94,8 @@ class SqlJoinRequestRepository:
         # One conditional UPDATE: of two concurrent decisions exactly one matches.
         async with self._db.connection() as conn:
             result = await conn.execute(
-                update(r)
-                .where(r.c.id == request_id, r.c.status == RequestStatus.PENDING)
+                update(_r)
+                .where(_r.c.id == request_id, _r.c.status == RequestStatus.PENDING)
                 .values(status=status, decided_by=decided_by, decided_at=at)
             )
         return result.rowcount == 1

@@ -15,16 +15,16 @@ from authgate.store.session import Database
 from authgate.store.tables import memberships, organizations, users
 from authgate.store.users import user_from
 
-m = memberships
+_m = memberships
 
 
 def membership_from(row: Mapping[Any, Any]) -> Membership:
     """Build a :class:`Membership` from a row holding the ``memberships`` columns."""
     return Membership(
-        org_id=row[m.c.org_id],
-        user_id=row[m.c.user_id],
-        role=row[m.c.role],
-        created_at=row[m.c.created_at],
+        org_id=row[_m.c.org_id],
+        user_id=row[_m.c.user_id],
+        role=row[_m.c.role],
+        created_at=row[_m.c.created_at],
     )
 
 
@@ -37,9 +37,9 @@ def _upsert(conn: AsyncConnection, membership: Membership) -> Any:
     }
     # Both dialects spell ON CONFLICT the same way; the statement classes differ.
     dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    statement = dialect_insert(m).values(values)
+    statement = dialect_insert(_m).values(values)
     return statement.on_conflict_do_update(
-        index_elements=[m.c.org_id, m.c.user_id], set_={"role": statement.excluded.role}
+        index_elements=[_m.c.org_id, _m.c.user_id], set_={"role": statement.excluded.role}
     )
 
 
@@ -56,7 +56,7 @@ class SqlMembershipRepository:
 
     async def get(self, org_id: str, user_id: str) -> Membership | None:
         """One membership."""
-        query = select(m).where(m.c.org_id == org_id, m.c.user_id == user_id)
+        query = select(_m).where(_m.c.org_id == org_id, _m.c.user_id == user_id)
         async with self._db.connection(write=False) as conn:
             row = (await conn.execute(query)).one_or_none()
         return None if row is None else membership_from(row._mapping)
@@ -65,16 +65,16 @@ class SqlMembershipRepository:
         """Remove; True when one existed."""
         async with self._db.connection() as conn:
             result = await conn.execute(
-                delete(m).where(m.c.org_id == org_id, m.c.user_id == user_id)
+                delete(_m).where(_m.c.org_id == org_id, _m.c.user_id == user_id)
             )
         return result.rowcount == 1
 
     async def list_for_org(self, org_id: str) -> list[tuple[Membership, User]]:
         """Members of an organization with their users, ordered by email."""
         query = (
-            select(m, users)
-            .join(users, users.c.id == m.c.user_id)
-            .where(m.c.org_id == org_id)
+            select(_m, users)
+            .join(users, users.c.id == _m.c.user_id)
+            .where(_m.c.org_id == org_id)
             .order_by(users.c.email)
         )
         async with self._db.connection(write=False) as conn:
@@ -84,9 +84,9 @@ class SqlMembershipRepository:
     async def list_for_user(self, user_id: str) -> list[tuple[Membership, Organization]]:
         """A user's memberships with their organizations, ordered by slug."""
         query = (
-            select(m, organizations)
-            .join(organizations, organizations.c.id == m.c.org_id)
-            .where(m.c.user_id == user_id)
+            select(_m, organizations)
+            .join(organizations, organizations.c.id == _m.c.org_id)
+            .where(_m.c.user_id == user_id)
             .order_by(organizations.c.slug)
         )
         async with self._db.connection(write=False) as conn:
@@ -97,7 +97,9 @@ class SqlMembershipRepository:
     async def count_role(self, org_id: str, role: str) -> int:
         """How many members of the organization hold ``role``."""
         query = (
-            select(func.count()).select_from(m).where(m.c.org_id == org_id, m.c.role == Role(role))
+            select(func.count())
+            .select_from(_m)
+            .where(_m.c.org_id == org_id, _m.c.role == Role(role))
         )
         async with self._db.connection(write=False) as conn:
             return int((await conn.execute(query)).scalar_one())

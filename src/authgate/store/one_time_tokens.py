@@ -12,7 +12,7 @@ from authgate.store.tables import one_time_tokens
 
 _DUPLICATE = "this one-time token already exists"
 
-t = one_time_tokens
+_t = one_time_tokens
 
 
 class SqlOneTimeTokenRepository:
@@ -25,7 +25,7 @@ class SqlOneTimeTokenRepository:
         """Insert."""
         async with self._db.unique(_DUPLICATE) as conn:
             await conn.execute(
-                insert(t).values(
+                insert(_t).values(
                     id=token.id,
                     user_id=token.user_id,
                     purpose=token.purpose,
@@ -39,7 +39,7 @@ class SqlOneTimeTokenRepository:
     async def get_by_hash(self, token_hash: str) -> OneTimeToken | None:
         """By the keyed hash of the token."""
         async with self._db.connection(write=False) as conn:
-            query = select(t).where(t.c.token_hash == token_hash)
+            query = select(_t).where(_t.c.token_hash == token_hash)
             row = (await conn.execute(query)).one_or_none()
         return None if row is None else OneTimeToken(**row._mapping)
 
@@ -48,7 +48,7 @@ class SqlOneTimeTokenRepository:
         # One conditional UPDATE: of two concurrent uses exactly one matches.
         async with self._db.connection() as conn:
             result = await conn.execute(
-                update(t).where(t.c.id == token_id, t.c.used_at.is_(None)).values(used_at=at)
+                update(_t).where(_t.c.id == token_id, _t.c.used_at.is_(None)).values(used_at=at)
             )
         return result.rowcount == 1
 
@@ -56,7 +56,7 @@ class SqlOneTimeTokenRepository:
         """Mark every unused token of this user and purpose as used."""
         async with self._db.connection() as conn:
             await conn.execute(
-                update(t)
-                .where(t.c.user_id == user_id, t.c.purpose == purpose, t.c.used_at.is_(None))
+                update(_t)
+                .where(_t.c.user_id == user_id, _t.c.purpose == purpose, _t.c.used_at.is_(None))
                 .values(used_at=at)
             )

@@ -15,8 +15,8 @@ from authgate.store.tables import organization_domains, organizations
 
 _SLUG_TAKEN = "an organization with this slug already exists; choose another slug"
 
-o = organizations
-d = organization_domains
+_o = organizations
+_d = organization_domains
 
 
 def _normalise(domains: Iterable[str]) -> list[str]:
@@ -30,19 +30,19 @@ async def _insert_domains(conn: AsyncConnection, org_id: str, domains: Iterable[
         for position, domain in enumerate(_normalise(domains))
     ]
     if rows:
-        await conn.execute(insert(d), rows)
+        await conn.execute(insert(_d), rows)
 
 
 def organization_from(row: Mapping[Any, Any], domains: Sequence[str]) -> Organization:
     """Build an :class:`Organization` from a row holding the ``organizations`` columns."""
     return Organization(
-        id=row[o.c.id],
-        slug=row[o.c.slug],
-        name=row[o.c.name],
+        id=row[_o.c.id],
+        slug=row[_o.c.slug],
+        name=row[_o.c.name],
         domains=tuple(domains),
-        domain_join=row[o.c.domain_join],
-        request_email=row[o.c.request_email],
-        created_at=row[o.c.created_at],
+        domain_join=row[_o.c.domain_join],
+        request_email=row[_o.c.request_email],
+        created_at=row[_o.c.created_at],
     )
 
 
@@ -50,14 +50,14 @@ async def load_organizations(conn: AsyncConnection, rows: Sequence[Row[Any]]) ->
     """Attach the domains to organization rows with one extra query (none when empty)."""
     if not rows:
         return []
-    ids = {row._mapping[o.c.id] for row in rows}
+    ids = {row._mapping[_o.c.id] for row in rows}
     found = await conn.execute(
-        select(d.c.org_id, d.c.domain).where(d.c.org_id.in_(ids)).order_by(d.c.position)
+        select(_d.c.org_id, _d.c.domain).where(_d.c.org_id.in_(ids)).order_by(_d.c.position)
     )
     domains: dict[str, list[str]] = {org_id: [] for org_id in ids}
     for org_id, domain in found:
         domains[org_id].append(domain)
-    return [organization_from(row._mapping, domains[row._mapping[o.c.id]]) for row in rows]
+    return [organization_from(row._mapping, domains[row._mapping[_o.c.id]]) for row in rows]
 
 
 class SqlOrganizationRepository:
@@ -70,7 +70,7 @@ class SqlOrganizationRepository:
         """Insert; raises :class:`authgate.errors.Conflict` when the slug is taken."""
         async with self._db.unique(_SLUG_TAKEN) as conn:
             await conn.execute(
-                insert(o).values(
+                insert(_o).values(
                     id=org.id,
                     slug=org.slug,
                     name=org.name,
@@ -83,32 +83,32 @@ class SqlOrganizationRepository:
 
     async def get(self, org_id: str) -> Organization | None:
         """By id."""
-        return await self._one(o.c.id == org_id)
+        return await self._one(_o.c.id == org_id)
 
     async def get_by_slug(self, slug: str) -> Organization | None:
         """By slug (exact)."""
-        return await self._one(o.c.slug == slug)
+        return await self._one(_o.c.slug == slug)
 
     async def update(self, org: Organization) -> None:
         """Replace name, domains, domain_join and request_email; NotFound when absent."""
         async with self._db.connection() as conn:
             result = await conn.execute(
-                update(o)
-                .where(o.c.id == org.id)
+                update(_o)
+                .where(_o.c.id == org.id)
                 .values(name=org.name, domain_join=org.domain_join, request_email=org.request_email)
             )
             if result.rowcount != 1:
                 raise NotFound("organization not found")
-            await conn.execute(delete(d).where(d.c.org_id == org.id))
+            await conn.execute(delete(_d).where(_d.c.org_id == org.id))
             await _insert_domains(conn, org.id, org.domains)
 
     async def find_by_domain(self, domain: str) -> list[Organization]:
         """Organizations that verified this email domain, ordered by slug."""
         query = (
-            select(o)
-            .join(d, d.c.org_id == o.c.id)
-            .where(d.c.domain == domain.lower())
-            .order_by(o.c.slug)
+            select(_o)
+            .join(_d, _d.c.org_id == _o.c.id)
+            .where(_d.c.domain == domain.lower())
+            .order_by(_o.c.slug)
         )
         async with self._db.connection(write=False) as conn:
             rows = (await conn.execute(query)).all()
@@ -117,10 +117,10 @@ class SqlOrganizationRepository:
     async def count(self) -> int:
         """How many organizations exist."""
         async with self._db.connection(write=False) as conn:
-            return int((await conn.execute(select(func.count()).select_from(o))).scalar_one())
+            return int((await conn.execute(select(func.count()).select_from(_o))).scalar_one())
 
     async def _one(self, condition: ColumnElement[bool]) -> Organization | None:
         async with self._db.connection(write=False) as conn:
-            rows = (await conn.execute(select(o).where(condition))).all()
+            rows = (await conn.execute(select(_o).where(condition))).all()
             found = await load_organizations(conn, rows)
         return found[0] if found else None

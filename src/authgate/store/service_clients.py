@@ -14,7 +14,7 @@ from authgate.tokens.models import ServiceClient
 
 _ID_TAKEN = "a service client with this client id already exists"
 
-c = service_clients
+_c = service_clients
 
 
 def _client_from(row: Mapping[Any, Any]) -> ServiceClient:
@@ -39,7 +39,7 @@ class SqlServiceClientRepository:
         """Insert; raises :class:`authgate.errors.Conflict` when the client id is taken."""
         async with self._db.unique(_ID_TAKEN) as conn:
             await conn.execute(
-                insert(c).values(
+                insert(_c).values(
                     client_id=client.client_id,
                     org_id=client.org_id,
                     name=client.name,
@@ -53,12 +53,12 @@ class SqlServiceClientRepository:
     async def get(self, client_id: str) -> ServiceClient | None:
         """By client id."""
         async with self._db.connection(write=False) as conn:
-            row = (await conn.execute(select(c).where(c.c.client_id == client_id))).one_or_none()
+            row = (await conn.execute(select(_c).where(_c.c.client_id == client_id))).one_or_none()
         return None if row is None else _client_from(row._mapping)
 
     async def list_for_org(self, org_id: str) -> list[ServiceClient]:
         """An organization's clients, by name."""
-        query = select(c).where(c.c.org_id == org_id).order_by(c.c.name, c.c.client_id)
+        query = select(_c).where(_c.c.org_id == org_id).order_by(_c.c.name, _c.c.client_id)
         async with self._db.connection(write=False) as conn:
             rows = (await conn.execute(query)).all()
         return [_client_from(row._mapping) for row in rows]
@@ -67,8 +67,8 @@ class SqlServiceClientRepository:
         """Replace name, secret_hash, scopes and disabled; NotFound when absent."""
         async with self._db.connection() as conn:
             result = await conn.execute(
-                update(c)
-                .where(c.c.client_id == client.client_id)
+                update(_c)
+                .where(_c.c.client_id == client.client_id)
                 .values(
                     name=client.name,
                     secret_hash=client.secret_hash,
@@ -82,5 +82,5 @@ class SqlServiceClientRepository:
     async def delete(self, client_id: str) -> bool:
         """Remove; True when one existed."""
         async with self._db.connection() as conn:
-            result = await conn.execute(delete(c).where(c.c.client_id == client_id))
+            result = await conn.execute(delete(_c).where(_c.c.client_id == client_id))
         return result.rowcount == 1

@@ -7,12 +7,15 @@ around. Outside a transaction each call opens its own short transaction.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import QueuePool
 
 from authgate.errors import Conflict, ServiceUnavailable
 from authgate.store.database import BEGIN_MODE_OPTION, create_engine
@@ -36,7 +39,7 @@ def _unavailable_on_connect() -> Iterator[None]:
     # (unknown database, bad credentials): all mean the database is not usable now.
     try:
         yield
-    except (OSError, TimeoutError, DBAPIError) as exc:
+    except (OSError, TimeoutError, DBAPIError, PoolTimeout) as exc:
         raise ServiceUnavailable(_UNAVAILABLE) from exc
 
 
@@ -52,6 +55,40 @@ def _unavailable_on_failure() -> Iterator[None]:
         raise
 
 
+class _FairGate:
+    """Hands out the pool's connections first come, first served.
+
+    SQLAlchemy's pool lets a task that just returned a connection take it straight back,
+    so under saturation a waiting task can starve until the pool timeout. A FIFO
+    semaphore sized to the pool queues the tasks fairly instead.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        pool = engine.pool
+        self._semaphore: asyncio.Semaphore | None = None
+        self._timeout = 30.0
+        if isinstance(pool, QueuePool):
+            max_overflow: int = getattr(pool, "_max_overflow", -1)
+            self._timeout = pool.timeout()
+            if max_overflow >= 0:
+                self._semaphore = asyncio.Semaphore(pool.size() + max_overflow)
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[None]:
+        if self._semaphore is None:
+            yield
+            return
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._semaphore.acquire()
+        except TimeoutError:
+            raise ServiceUnavailable(_UNAVAILABLE) from None
+        try:
+            yield
+        finally:
+            self._semaphore.release()
+
+
 class Database:
     """Holds the engine and the transaction in progress (per task, via a context variable).
 
@@ -61,8 +98,17 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        # Reads outside a transaction need no write lock on SQLite (ignored elsewhere).
-        self._reader = engine.execution_options(**{BEGIN_MODE_OPTION: "DEFERRED"})
+        if engine.dialect.name == "postgresql":
+            # A lone statement is atomic by itself: skipping BEGIN and COMMIT saves two round
+            # trips. READ COMMITTED gives each statement its own snapshot anyway, so reads
+            # lose nothing by running outside a transaction.
+            self._statement = engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._reader = self._statement
+        else:
+            # SQLite reads share one snapshot but need no write lock; writes take it up front.
+            self._reader = engine.execution_options(**{BEGIN_MODE_OPTION: "DEFERRED"})
+            self._statement = engine
+        self._gate = _FairGate(engine)
         # One variable per Database: two databases in one process never share a connection.
         self._current: ContextVar[AsyncConnection | None] = ContextVar(
             f"authgate_db_{id(self)}", default=None
@@ -102,13 +148,22 @@ class Database:
 
     @asynccontextmanager
     async def connection(self, *, write: bool = True) -> AsyncIterator[AsyncConnection]:
-        """The current transaction's connection, or a new short transaction of its own."""
-        current = self._current.get()
-        if current is not None:
-            with _unavailable_on_failure():
-                yield current
-            return
-        async with self._begin(self.engine if write else self._reader) as conn:
+        """The current transaction's connection, or a new short transaction of its own.
+
+        ``write=False`` promises only reads: they then need no write lock (SQLite) or no
+        transaction at all (PostgreSQL).
+        """
+        async with self._connect(self.engine if write else self._reader) as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def single_statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one statement that is atomic by itself.
+
+        Joins the transaction in progress; otherwise runs without BEGIN/COMMIT on
+        PostgreSQL, and in a short write transaction on SQLite.
+        """
+        async with self._connect(self._statement) as conn:
             yield conn
 
     @asynccontextmanager
@@ -132,17 +187,28 @@ class Database:
                 # The driver's message names the duplicate value, which may be secret.
                 raise Conflict(conflict) from None
 
+    @asynccontextmanager
+    async def _connect(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+        current = self._current.get()
+        if current is not None:
+            with _unavailable_on_failure():
+                yield current
+            return
+        async with self._begin(engine) as conn:
+            yield conn
+
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
 
     @asynccontextmanager
     async def _begin(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-        with _unavailable_on_connect():
-            conn = await engine.connect()
-        try:
-            with _unavailable_on_failure():
-                async with conn.begin():
-                    yield conn
-        finally:
-            await conn.close()
+        async with self._gate():
+            with _unavailable_on_connect():
+                conn = await engine.connect()
+            try:
+                with _unavailable_on_failure():
+                    async with conn.begin():
+                        yield conn
+            finally:
+                await conn.close()

@@ -13,7 +13,7 @@ from authgate.tokens.models import SigningKey
 
 _DUPLICATE = "a signing key with this key id already exists"
 
-k = signing_keys
+_k = signing_keys
 
 
 class SqlSigningKeyRepository:
@@ -26,7 +26,7 @@ class SqlSigningKeyRepository:
         """Insert a key."""
         async with self._db.unique(_DUPLICATE) as conn:
             await conn.execute(
-                insert(k).values(
+                insert(_k).values(
                     kid=key.kid,
                     algorithm=key.algorithm,
                     public_jwk=dict(key.public_jwk),
@@ -38,7 +38,7 @@ class SqlSigningKeyRepository:
 
     async def list(self) -> builtins.list[SigningKey]:
         """Every stored key, newest first."""
-        query = select(k).order_by(k.c.created_at.desc(), k.c.kid)
+        query = select(_k).order_by(_k.c.created_at.desc(), _k.c.kid)
         async with self._db.connection(write=False) as conn:
             rows = (await conn.execute(query)).all()
         return [
@@ -57,10 +57,10 @@ class SqlSigningKeyRepository:
         """Stop signing with this key; it stays published. A second retire keeps the first time."""
         async with self._db.connection() as conn:
             await conn.execute(
-                update(k).where(k.c.kid == kid, k.c.retired_at.is_(None)).values(retired_at=at)
+                update(_k).where(_k.c.kid == kid, _k.c.retired_at.is_(None)).values(retired_at=at)
             )
 
     async def delete(self, kid: str) -> None:
         """Remove a key once no token it signed can still be valid."""
         async with self._db.connection() as conn:
-            await conn.execute(delete(k).where(k.c.kid == kid))
+            await conn.execute(delete(_k).where(_k.c.kid == kid))

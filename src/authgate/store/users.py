@@ -14,20 +14,20 @@ from authgate.store.tables import users
 
 _EMAIL_TAKEN = "a user with this email address already exists"
 
-u = users
+_u = users
 
 
 def user_from(row: Mapping[Any, Any]) -> User:
     """Build a :class:`User` from a row holding the ``users`` columns."""
     return User(
-        id=row[u.c.id],
-        email=row[u.c.email],
-        display_name=row[u.c.display_name],
-        password_hash=row[u.c.password_hash],
-        disabled=row[u.c.disabled],
-        email_verified=row[u.c.email_verified],
-        created_at=row[u.c.created_at],
-        password_changed_at=row[u.c.password_changed_at],
+        id=row[_u.c.id],
+        email=row[_u.c.email],
+        display_name=row[_u.c.display_name],
+        password_hash=row[_u.c.password_hash],
+        disabled=row[_u.c.disabled],
+        email_verified=row[_u.c.email_verified],
+        created_at=row[_u.c.created_at],
+        password_changed_at=row[_u.c.password_changed_at],
     )
 
 
@@ -52,25 +52,25 @@ class SqlUserRepository:
         """Insert; raises :class:`authgate.errors.Conflict` when the email is taken."""
         async with self._db.unique(_EMAIL_TAKEN) as conn:
             await conn.execute(
-                insert(u).values(id=user.id, created_at=user.created_at, **_mutable(user))
+                insert(_u).values(id=user.id, created_at=user.created_at, **_mutable(user))
             )
 
     async def get(self, user_id: str) -> User | None:
         """By id."""
         async with self._db.connection(write=False) as conn:
-            row = (await conn.execute(select(u).where(u.c.id == user_id))).one_or_none()
+            row = (await conn.execute(select(_u).where(_u.c.id == user_id))).one_or_none()
         return None if row is None else user_from(row._mapping)
 
     async def get_by_email(self, email: str) -> User | None:
         """By email, compared lower-cased."""
         async with self._db.connection(write=False) as conn:
-            query = select(u).where(u.c.email == email.lower())
+            query = select(_u).where(_u.c.email == email.lower())
             row = (await conn.execute(query)).one_or_none()
         return None if row is None else user_from(row._mapping)
 
     async def update(self, user: User) -> None:
         """Replace every mutable field; Conflict when the new email is taken."""
         async with self._db.unique(_EMAIL_TAKEN) as conn:
-            result = await conn.execute(update(u).where(u.c.id == user.id).values(_mutable(user)))
+            result = await conn.execute(update(_u).where(_u.c.id == user.id).values(_mutable(user)))
             if result.rowcount != 1:
                 raise NotFound("user not found")
