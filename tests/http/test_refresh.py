@@ -64,6 +64,9 @@ async def test_a_token_is_bound_to_its_client_and_scope(backend_ag: Authgate) ->
     assert broader.status_code == 400
     assert broader.json()["error"] == "invalid_scope"
 
+    illegal = await ag.refresh(refresh_token, scope='openid "x"')
+    assert illegal.json()["error"] == "invalid_scope"
+
     narrower = await ag.refresh(refresh_token, client_id="authgate-device", scope="openid")
     assert narrower.status_code == 200, narrower.text
     assert narrower.json()["scope"] == "openid"
