@@ -6,6 +6,7 @@ import heapq
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -131,3 +132,13 @@ class RedisAttemptCounter:
             raise ServiceUnavailable(
                 "Redis cannot be reached; check that it is running and reachable"
             ) from exc
+
+
+if TYPE_CHECKING:
+    from authgate.identity.ports import AttemptCounter
+
+    def _implements_the_port(
+        memory: MemoryAttemptCounter, shared: RedisAttemptCounter
+    ) -> tuple[AttemptCounter, AttemptCounter]:
+        # mypy proves here that both counters satisfy the port.
+        return memory, shared

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
@@ -73,3 +74,30 @@ async def open_store(url: str, *, migrate: bool = False) -> SqlStore:
     if migrate:
         await upgrade(url)
     return SqlStore(Database.from_url(url))
+
+
+if TYPE_CHECKING:
+    from authgate.identity.ports import IdentityStore, SessionRevoker
+    from authgate.tokens.ports import (
+        RefreshTokenRepository,
+        ServiceClientRepository,
+        SigningKeyRepository,
+    )
+
+    def _implements_the_ports(
+        store: SqlStore,
+    ) -> tuple[
+        IdentityStore,
+        RefreshTokenRepository,
+        SessionRevoker,
+        SigningKeyRepository,
+        ServiceClientRepository,
+    ]:
+        # mypy proves here that the store satisfies every port it is wired into.
+        return (
+            store,
+            store.refresh_tokens,
+            store.refresh_tokens,
+            store.signing_keys,
+            store.service_clients,
+        )
