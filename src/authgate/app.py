@@ -88,7 +88,11 @@ async def open_database(settings: Settings) -> SqlStore:
             "the database schema is not up to date; run `authgate migrate` with the same "
             "AUTHGATE_DATABASE_URL first"
         )
-    return await open_store(settings.database)
+    return await open_store(
+        settings.database,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
 
 
 async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtime:

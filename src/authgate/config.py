@@ -35,6 +35,10 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy async URL; default sqlite+aiosqlite in the data directory.",
     )
+    database_pool_size: int = Field(
+        default=20, ge=1, le=500, description="PostgreSQL connections each node keeps open."
+    )
+    database_max_overflow: int = Field(default=10, ge=0, le=500)
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     public_url: str | None = Field(

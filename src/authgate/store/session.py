@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -115,9 +116,9 @@ class Database:
         )
 
     @classmethod
-    def from_url(cls, url: str) -> Database:
-        """A database on a new engine for ``url``."""
-        return cls(create_engine(url))
+    def from_url(cls, url: str, **engine_options: Any) -> Database:
+        """A database on a new engine for ``url`` (options go to :func:`create_engine`)."""
+        return cls(create_engine(url, **engine_options))
 
     @property
     def dialect(self) -> str:

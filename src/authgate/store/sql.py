@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
@@ -69,11 +69,11 @@ class SqlStore:
         await self.db.dispose()
 
 
-async def open_store(url: str, *, migrate: bool = False) -> SqlStore:
+async def open_store(url: str, *, migrate: bool = False, **engine_options: Any) -> SqlStore:
     """A store on ``url``; with ``migrate=True`` the schema is first brought up to date."""
     if migrate:
         await upgrade(url)
-    return SqlStore(Database.from_url(url))
+    return SqlStore(Database.from_url(url, **engine_options))
 
 
 if TYPE_CHECKING:
