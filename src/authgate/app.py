@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -49,6 +50,8 @@ from authgate.tokens.signing_keys import SigningKeyManager
 log = structlog.get_logger("authgate")
 KEY_RELOAD_SECONDS = 30
 KEY_ACTIVATION_SECONDS = KEY_RELOAD_SECONDS + 10
+PRUNE_INTERVAL_SECONDS = 3600
+SESSION_RETENTION = timedelta(days=7)
 ACCESS_AUDIENCE = "authgate"
 
 
@@ -186,6 +189,18 @@ async def _reload_keys_forever(keys: SigningKeyManager) -> None:
             log.exception("signing_key_reload_failed")
 
 
+async def _prune_sessions_forever(runtime: Runtime, clock: Clock) -> None:
+    # Ended sessions are kept a while so that a late replay is still recognised as reuse.
+    while True:
+        try:
+            pruned = await runtime.store.refresh_tokens.prune(clock() - SESSION_RETENTION)
+            if pruned:
+                log.info("sessions_pruned", count=pruned)
+        except Exception:  # a busy database now is no reason to stop pruning later
+            log.exception("session_prune_failed")
+        await asyncio.sleep(PRUNE_INTERVAL_SECONDS)
+
+
 def create_app(settings: Settings, *, clock: Clock = utc_now) -> tuple[FastAPI, ASGIApp]:
     """The FastAPI application (for tests and OpenAPI) and the ASGI stack to serve."""
 
@@ -193,6 +208,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> tuple[FastAPI, 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await build_runtime(settings, clock=clock)
         runtime.tasks.append(asyncio.create_task(_reload_keys_forever(runtime.keys)))
+        runtime.tasks.append(asyncio.create_task(_prune_sessions_forever(runtime, clock)))
         app.state.services = runtime.services
         app.state.runtime = runtime
         try:

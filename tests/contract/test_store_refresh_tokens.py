@@ -223,3 +223,29 @@ async def test_deleting_a_user_removes_their_families(
 
     assert await store.refresh_tokens.find(first.token_hash) is None
     assert await store.refresh_tokens.get_family(fam.id) is None
+
+
+async def test_prune_deletes_ended_sessions_with_their_tokens_and_keeps_live_ones(
+    store: SqlStore, an_org: Organization, a_user: User
+) -> None:
+    live_family = records.family(a_user.id, an_org.id)
+    expired = records.family(a_user.id, an_org.id, expires_at=NOW - DAY)
+    revoked = records.family(a_user.id, an_org.id)
+    recently_revoked = records.family(a_user.id, an_org.id)
+    tokens = {}
+    for family in (live_family, expired, revoked, recently_revoked):
+        tokens[family.id] = records.refresh_token(family.id)
+        await store.refresh_tokens.create_family(family, tokens[family.id])
+    await store.refresh_tokens.revoke_family(revoked.id, "logout", NOW - DAY)
+    await store.refresh_tokens.revoke_family(recently_revoked.id, "logout", NOW)
+
+    assert await store.refresh_tokens.prune(NOW - HOUR) == 2
+
+    get = store.refresh_tokens.get_family
+    assert await get(expired.id) is None
+    assert await get(revoked.id) is None
+    assert await store.refresh_tokens.find(tokens[expired.id].token_hash) is None
+    assert await get(live_family.id) == live_family
+    assert (await get(recently_revoked.id)) is not None
+    assert await store.refresh_tokens.find(tokens[live_family.id].token_hash) is not None
+    assert await store.refresh_tokens.prune(NOW - HOUR) == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 
 from authgate.store.rotation import (
     ROTATE_PG,
@@ -98,6 +98,16 @@ class SqlRefreshTokenRepository:
                 .values(revoked_at=at, revoked_reason=reason)
             )
         return result.rowcount == 1
+
+    async def prune(self, ended_before: datetime) -> int:
+        """Delete families that expired or were revoked before ``ended_before``, with their
+        tokens; how many families."""
+        statement = delete(_f).where(
+            or_(_f.c.expires_at < ended_before, _f.c.revoked_at < ended_before)
+        )
+        async with self._db.connection() as conn:
+            result = await conn.execute(statement)
+        return int(result.rowcount)
 
     async def revoke_for_user(
         self,

@@ -162,6 +162,7 @@ token_families = Table(
     Column("revoked_at", UtcDateTime()),
     Column("revoked_reason", String(64)),
     Index(None, "user_id"),
+    Index(None, "expires_at"),
 )
 
 refresh_tokens = Table(

@@ -39,6 +39,13 @@ class RefreshTokenRepository(SessionRevoker, Protocol):
         concurrent calls with one token never both rotate.
         """
 
+    async def prune(self, ended_before: datetime) -> int:
+        """Delete sessions that expired or were revoked before ``ended_before``.
+
+        Their spent tokens go too, so a replay of one is afterwards refused as unknown
+        rather than detected as reuse: keep ``ended_before`` well in the past.
+        """
+
     async def revoke_family(self, family_id: str, reason: str, at: datetime) -> bool:
         """Revoke one family; True when it was live."""
 
