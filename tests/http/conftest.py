@@ -84,6 +84,8 @@ class Authgate:
     client: httpx.AsyncClient
     clock: Clock
     data_dir: Path
+    responses: list[httpx.Response] = field(default_factory=list)
+    """Every response any client of this instance received, bodies read."""
     _clients: list[httpx.AsyncClient] = field(default_factory=list)
 
     @property
@@ -94,9 +96,15 @@ class Authgate:
     def client_at(self, ip: str) -> httpx.AsyncClient:
         """A client whose requests come from ``ip``."""
         transport = httpx.ASGITransport(app=self.asgi, client=(ip, 40000))
-        client = httpx.AsyncClient(transport=transport, base_url=BASE_URL)
+        client = httpx.AsyncClient(
+            transport=transport, base_url=BASE_URL, event_hooks={"response": [self._record]}
+        )
         self._clients.append(client)
         return client
+
+    async def _record(self, response: httpx.Response) -> None:
+        await response.aread()
+        self.responses.append(response)
 
     # --- setup through the services -------------------------------------------------
 
@@ -190,6 +198,7 @@ async def running(tmp_path: Path, **overrides: Any) -> AsyncIterator[Authgate]:
         transport = httpx.ASGITransport(app=asgi, client=(DEFAULT_IP, 40000))
         async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
             instance = Authgate(fastapi_app, asgi, client, clock, settings.data_dir)
+            client.event_hooks["response"] = [instance._record]
             try:
                 yield instance
             finally:
