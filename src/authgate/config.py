@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from authgate.errors import ConfigurationError
 
@@ -27,6 +27,19 @@ class Settings(BaseSettings):
     """Every setting of an authgate node."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only the values :func:`load_settings` gathered: it reads every source itself, so
+        it can tell where each value came from."""
+        return (init_settings,)
 
     data_dir: Path = Field(
         default=Path("data"), description="Where SQLite, keys and the outbox live."
@@ -163,6 +176,11 @@ def _read_sources(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str
                 f"the config file {path} is not valid TOML ({exc}); fix the file."
             ) from None
         table = data.get("authgate", data)
+        if not isinstance(table, dict):
+            raise ConfigurationError(
+                f"the config file {path} must hold settings as keys (optionally in an "
+                "[authgate] table); fix the file."
+            )
         for key, value in table.items():
             if key not in _FIELDS:
                 raise ConfigurationError(
@@ -196,8 +214,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         origin[key] = "the command line"
     values.update(overrides)
     try:
-        # Values are passed as init arguments so pydantic does not read the environment again.
-        return Settings.model_validate(values)
+        return Settings(**values)
     except ValidationError as exc:
         raise ConfigurationError(_describe(exc, origin)) from None
 
@@ -206,8 +223,10 @@ def _describe(exc: ValidationError, origin: Mapping[str, str]) -> str:
     lines = ["invalid settings:"]
     for error in exc.errors():
         field = str(error["loc"][0]) if error["loc"] else "secret_key"
-        if field == "secret_key" or "secret" in field or "password" in field:
+        if "secret" in field or "password" in field:
             shown = "(value hidden)"
+        elif field.endswith("_url"):
+            shown = repr(redact_url(str(error.get("input"))))
         else:
             shown = repr(error.get("input"))
         source = origin.get(field, "the default")
@@ -218,3 +237,14 @@ def _describe(exc: ValidationError, origin: Mapping[str, str]) -> str:
             "to a valid value."
         )
     return "\n".join(lines)
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by ``***`` (for messages and logs)."""
+    scheme, sep, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    if sep and "@" in authority:
+        credentials, _, host = authority.rpartition("@")
+        user, colon, _ = credentials.partition(":")
+        return f"{scheme}{sep}{user}{':***' if colon else ''}@{host}{slash}{path}"
+    return url

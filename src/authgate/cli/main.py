@@ -10,7 +10,7 @@ import uvicorn
 from authgate.app import create_app
 from authgate.cli import admin, keys
 from authgate.cli.common import console, fail, run, settings_or_exit
-from authgate.config import Settings
+from authgate.config import Settings, redact_url
 from authgate.logs import configure_logging
 from authgate.store.migrate import current_revision, upgrade
 from authgate.store.sql import open_store
@@ -22,15 +22,6 @@ app = typer.Typer(
 )
 app.add_typer(admin.app, name="admin")
 app.add_typer(keys.app, name="keys")
-
-
-def _redact(url: str) -> str:
-    scheme, sep, rest = url.partition("://")
-    if "@" in rest:
-        credentials, _, host = rest.rpartition("@")
-        user = credentials.split(":", 1)[0]
-        return f"{scheme}{sep}{user}:***@{host}" if ":" in credentials else url
-    return url
 
 
 async def _needs_bootstrap(settings: Settings) -> bool:
@@ -55,7 +46,7 @@ def serve(
         highlight=False,
     )
     console.print(
-        f"data: {settings.data_dir.resolve()}  database: {_redact(settings.database)}",
+        f"data: {settings.data_dir.resolve()}  database: {redact_url(settings.database)}",
         highlight=False,
     )
     if not settings.smtp_host:

@@ -55,8 +55,8 @@ class Argon2Hasher:
     def _verify_sync(self, password_hash: str, password: str) -> bool:
         try:
             return bool(self._argon2.verify(password_hash, password))
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
+        except (VerifyMismatchError, VerificationError, InvalidHashError, ValueError):
+            return False  # ValueError: a hash with non-ASCII characters
 
     async def verify(self, password_hash: str, password: str) -> bool:
         """True only when the password matches the hash."""

@@ -21,16 +21,25 @@ from authgate.errors import ConfigurationError
 ROOT_KEY_FILE = "secret.key"
 
 
-def decode_root_key(text: str) -> bytes:
+MIN_KEY_BYTES = 32
+
+
+def decode_root_key(text: str, source: str = "AUTHGATE_SECRET_KEY") -> bytes:
     """Accept base64/base64url of 32+ bytes, or any text of 32+ characters."""
     stripped = text.strip()
     try:
         raw = base64.urlsafe_b64decode(stripped + "=" * (-len(stripped) % 4))
-        if len(raw) >= 32:
+        if len(raw) >= MIN_KEY_BYTES:
             return raw
     except (binascii.Error, ValueError):
         pass
-    return stripped.encode("utf-8")
+    encoded = stripped.encode("utf-8")
+    if len(encoded) < MIN_KEY_BYTES:
+        raise ConfigurationError(
+            f"the root key from {source} is shorter than {MIN_KEY_BYTES} bytes. Fix: set it to "
+            "32+ random bytes, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+        )
+    return encoded
 
 
 def load_or_create_root_key(secret_key: str | None, data_dir: Path, *, may_create: bool) -> bytes:
@@ -39,7 +48,7 @@ def load_or_create_root_key(secret_key: str | None, data_dir: Path, *, may_creat
         return decode_root_key(secret_key)
     path = data_dir / ROOT_KEY_FILE
     if path.exists():
-        return decode_root_key(path.read_text(encoding="ascii"))
+        return decode_root_key(path.read_text(encoding="ascii"), str(path))
     if not may_create:
         raise ConfigurationError(
             "secret_key is not set: a shared database needs the same root key on every node. "
@@ -48,13 +57,22 @@ def load_or_create_root_key(secret_key: str | None, data_dir: Path, *, may_creat
         )
     data_dir.mkdir(parents=True, exist_ok=True)
     encoded = base64.urlsafe_b64encode(secrets.token_bytes(48)).decode("ascii")
-    # O_EXCL: two processes starting at once must not overwrite each other's key.
+    # Written whole to a private temporary file, then linked into place: link() fails if the
+    # key exists, so two processes starting at once agree on one key and neither ever reads
+    # a half-written file.
+    temporary = data_dir / f".{ROOT_KEY_FILE}.{secrets.token_hex(8)}"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return decode_root_key(path.read_text(encoding="ascii"))
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(encoded + "\n")
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(encoded + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return decode_root_key(path.read_text(encoding="ascii"), str(path))
+    finally:
+        temporary.unlink(missing_ok=True)
     return decode_root_key(encoded)
 
 

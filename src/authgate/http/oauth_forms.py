@@ -56,7 +56,7 @@ def client_credentials(form: dict[str, str], authorization: str | None) -> Clien
             raise OAuthError("send client credentials in one place: Basic or the body, not both")
         try:
             decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except (binascii.Error, ValueError):  # ValueError: non-ASCII base64 or UTF-8
             raise InvalidClient("the Basic credentials are not valid base64") from None
         client_id, sep, secret = decoded.partition(":")
         if not sep:
