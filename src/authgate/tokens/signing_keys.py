@@ -16,7 +16,8 @@ from datetime import timedelta
 
 from authgate.clock import Clock
 from authgate.crypto import ed25519
-from authgate.crypto.sealing import Sealer
+from authgate.crypto.sealing import Sealer, SealError
+from authgate.errors import ConfigurationError
 from authgate.tokens.keyring import Keyring
 from authgate.tokens.models import SigningKey
 from authgate.tokens.ports import SigningKeyRepository
@@ -100,6 +101,13 @@ class SigningKeyManager:
                 if active
                 else min(keys, key=lambda k: k.created_at)
             )
-            raw = self._sealer.open(chosen.private_key_sealed, _associated_data(chosen.kid))
+            try:
+                raw = self._sealer.open(chosen.private_key_sealed, _associated_data(chosen.kid))
+            except SealError:
+                raise ConfigurationError(
+                    f"the signing key {chosen.kid} cannot be opened with this root key: "
+                    "secret_key differs from the one the keys were made with. Fix: set "
+                    "AUTHGATE_SECRET_KEY to the deployment's key (the same on every node)."
+                ) from None
             signer = ed25519.signer_from_raw(chosen.kid, raw)
         self._keyring.load(signer, [key.public_jwk for key in keys])

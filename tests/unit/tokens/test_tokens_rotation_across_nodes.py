@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from authgate.crypto.sealing import Sealer
+from authgate.errors import ConfigurationError
 from authgate.tokens.access import AccessTokens
 from authgate.tokens.jws import UnknownSigningKey
 from authgate.tokens.keyring import Keyring
@@ -144,3 +145,13 @@ async def test_a_rotated_key_is_published_everywhere_before_any_node_signs_with_
     assert jws_kid(token) == new_kid
     assert access_b.verify(token).subject == "u"  # no reload needed at B
     assert access_b.verify(old_token).subject == "u"  # and the old key's tokens live on
+
+
+async def test_a_node_with_another_root_key_stops_with_a_message_that_names_the_fix() -> None:
+    store, clocks = SharedKeys(), Clocks()
+    manager, _ = node(store, Sealer(os.urandom(32)), clocks)
+    await manager.ensure_key()
+    stranger, _ = node(store, Sealer(os.urandom(32)), clocks)
+    with pytest.raises(ConfigurationError, match="AUTHGATE_SECRET_KEY") as caught:
+        await stranger.reload()
+    assert "root key" in caught.value.message
