@@ -231,6 +231,14 @@ async def test_revoking_a_refresh_token_ends_the_session(ag: Authgate) -> None:
     assert await introspect(ag, client, tokens["access_token"]) == {"active": False}
 
 
+async def test_revoking_an_access_token_ends_its_session(ag: Authgate) -> None:
+    _, tokens = await admin_of(ag)
+    revoked = await ag.client.post("/oauth/revoke", data={"token": tokens["access_token"]})
+    assert revoked.status_code == 200
+    assert (await ag.me(tokens["access_token"])).status_code == 401
+    assert (await ag.refresh(tokens["refresh_token"])).json()["error"] == "invalid_grant"
+
+
 async def test_revoking_unknown_or_foreign_tokens_answers_200_and_changes_nothing(
     ag: Authgate,
 ) -> None:
