@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import NoReturn
 
 import asyncpg
@@ -50,13 +51,8 @@ async def _maintenance_connection() -> tuple[str, asyncpg.Connection]:
     service_unavailable("PostgreSQL is not reachable (" + "; ".join(errors) + ")")
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def postgres_url() -> AsyncIterator[str]:
-    """URL (``postgresql+asyncpg://…``) of a new, empty database, dropped after the session.
-
-    Each test session gets its own database (``authgate_test_<random>``), so parallel runs
-    never see each other's rows. Tests sharing it should use unique ids or clean up.
-    """
+@asynccontextmanager
+async def _new_database() -> AsyncIterator[str]:
     server, conn = await _maintenance_connection()
     name = f"authgate_test_{secrets.token_hex(6)}"
     try:
@@ -72,6 +68,25 @@ async def postgres_url() -> AsyncIterator[str]:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await conn.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def own_postgres_url() -> AsyncIterator[str]:
+    """Like :func:`postgres_url`, but a database of this test's own (e.g. for processes
+    that keep their own root key), dropped after the test."""
+    async with _new_database() as url:
+        yield url
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def postgres_url() -> AsyncIterator[str]:
+    """URL (``postgresql+asyncpg://…``) of a new, empty database, dropped after the session.
+
+    Each test session gets its own database (``authgate_test_<random>``), so parallel runs
+    never see each other's rows. Tests sharing it should use unique ids or clean up.
+    """
+    async with _new_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,8 @@ from tests.e2e.servers import Server, base_env, cli
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 
-def test_tokens_and_revocations_hold_across_nodes(tmp_path: Path, postgres_url: str) -> None:
+def test_tokens_and_revocations_hold_across_nodes(tmp_path: Path, own_postgres_url: str) -> None:
+    postgres_url = own_postgres_url
     env = base_env(
         tmp_path / "data",
         database_url=postgres_url,

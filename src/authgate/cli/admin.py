@@ -81,6 +81,27 @@ def create_org(
     run(main)
 
 
+@app.command("org-domains")
+def org_domains(
+    slug: str = typer.Argument(..., help="The organization's slug."),
+    add: list[str] = typer.Option([], "--add", help="A domain to verify (repeatable)."),
+    remove: list[str] = typer.Option([], "--remove", help="A domain to drop (repeatable)."),
+) -> None:
+    """Verify email domains for an organization after checking ownership out of band."""
+    settings = settings_or_exit()
+
+    async def main() -> None:
+        async with runtime(settings) as rt:
+            org = await rt.services.organizations.set_domains_as_operator(
+                slug, add, remove, CLI_ACTOR
+            )
+            out.print(
+                f"{org.slug}: {', '.join(org.domains) or 'no verified domains'}", highlight=False
+            )
+
+    run(main)
+
+
 def _set_disabled(email: str, disabled: bool) -> None:
     settings = settings_or_exit()
 

@@ -53,6 +53,9 @@ def error_response(error: AuthgateError) -> JSONResponse:
 def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str, str]]]:
     fields = []
     for item in exc.errors():
+        if item.get("type") == "json_invalid":
+            fields.append({"field": "body", "problem": "the body is not valid JSON"})
+            continue
         location = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
         fields.append({"field": location or "body", "problem": str(item.get("msg", "invalid"))})
     summary = "; ".join(f"{f['field']}: {f['problem']}" for f in fields[:5])

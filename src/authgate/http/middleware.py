@@ -35,12 +35,13 @@ _TOO_LARGE = (
 _UNROUTED = frozenset({"/oauth/token"})
 
 
-class BodyLimitExceeded(Exception):
-    """Raised inside ``receive`` when a body grows past the limit."""
-
-
 class LimitAndObserve:
-    """Refuses oversized bodies cheaply; counts and logs every request (never its body)."""
+    """Refuses oversized bodies cheaply; counts and logs every request (never its body).
+
+    A request body is read here, whole and bounded, before the application sees it: a body
+    past the limit gets 413 whether or not it declared a ``Content-Length``, and no route
+    ever reads an unbounded stream.
+    """
 
     def __init__(self, app: ASGIApp, max_body: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -52,36 +53,35 @@ class LimitAndObserve:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = {"code": 500, "sent": False}
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_body:
+        body = None
+        if declared is None or declared <= self.max_body:
+            try:
+                body = await _read_bounded(receive, self.max_body)
+            except _ClientGone:
+                return
+        if body is None:
             await _send_too_large(send)
             self._observe(scope, 413, started)
             return
-        received = 0
+        status = 500
+        delivered = False
 
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body:
-                    raise BodyLimitExceeded
-            return message
+        async def replay_receive() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: only http.disconnect
 
         async def observed_send(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-                status["sent"] = True
+                status = message["status"]
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, observed_send)
-        except BodyLimitExceeded:
-            if not status["sent"]:
-                await _send_too_large(send)
-            status["code"] = 413
-        self._observe(scope, int(status["code"]), started)
+        await self.app(scope, replay_receive, observed_send)
+        self._observe(scope, status, started)
 
     def _observe(self, scope: Scope, status: int, started: float) -> None:
         elapsed = time.perf_counter() - started
@@ -113,6 +113,27 @@ class LimitAndObserve:
             ms=round(elapsed * 1000, 2),
             ip=client[0] if client else None,
         )
+
+
+class _ClientGone(Exception):
+    """The client disconnected before its body arrived."""
+
+
+async def _read_bounded(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it exceeds ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise _ClientGone
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 def _content_length(scope: Scope) -> int | None:

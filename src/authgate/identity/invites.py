@@ -12,7 +12,14 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from authgate.crypto.randomness import new_id, new_secret
-from authgate.errors import Conflict, Gone, InvalidCredentials, NotFound, ValidationFailed
+from authgate.errors import (
+    Conflict,
+    Forbidden,
+    Gone,
+    InvalidCredentials,
+    NotFound,
+    ValidationFailed,
+)
 from authgate.identity.access import require_admin
 from authgate.identity.deps import Actor, IdentityDeps
 from authgate.identity.emails import normalise_email
@@ -35,7 +42,7 @@ class InviteService:
         if role is Role.DENY:
             raise ValidationFailed("role must be OWNER, ADMIN, MAKER or USER for an invite")
         if role is Role.OWNER and mine.role is not Role.OWNER:
-            raise ValidationFailed("only an OWNER can invite another OWNER")
+            raise Forbidden("only an OWNER can invite another OWNER")
         address = normalise_email(email)
         existing = await self._deps.store.users.get_by_email(address)
         if existing and await self._deps.store.memberships.get(org.id, existing.id):

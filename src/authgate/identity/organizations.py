@@ -13,9 +13,16 @@ from authgate.crypto.randomness import new_id
 from authgate.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from authgate.identity.access import require_admin
 from authgate.identity.deps import Actor, IdentityDeps
-from authgate.identity.emails import normalise_domain, normalise_email
+from authgate.identity.domains import check_admin_claims, normalise_domains
+from authgate.identity.emails import normalise_email
 from authgate.identity.models import DomainJoin, Membership, Organization, Role, User
 
+
+class Keep:
+    """Marks a setting the caller did not mention (as opposed to clearing it with None)."""
+
+
+KEEP = Keep()
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
@@ -51,7 +58,7 @@ class OrganizationService:
             id=new_id(),
             slug=check_slug(slug),
             name=check_name(name),
-            domains=tuple(sorted({normalise_domain(d) for d in domains})),
+            domains=normalise_domains(list(domains)),
             domain_join=DomainJoin.OFF,
             request_email=None,
             created_at=self._deps.now(),
@@ -72,23 +79,44 @@ class OrganizationService:
         name: str | None = None,
         domains: list[str] | None = None,
         domain_join: DomainJoin | None = None,
-        request_email: str | None = None,
+        request_email: str | Keep | None = KEEP,
     ) -> Organization:
-        """Change settings; only the given fields change."""
+        """Change settings; only the given fields change (``request_email=None`` clears it)."""
         org, _ = await require_admin(self._deps, slug, actor)
+        wanted = org.domains
+        if domains is not None:
+            wanted = normalise_domains(domains)
+            admin = await self._deps.store.users.get(actor.user_id or "")
+            if admin is None:
+                raise Forbidden("this needs a signed-in admin")
+            check_admin_claims(org.domains, wanted, admin)
+        if isinstance(request_email, Keep):
+            request_email = org.request_email
         changed = replace(
             org,
             name=check_name(name) if name is not None else org.name,
-            domains=(
-                tuple(sorted({normalise_domain(d) for d in domains}))
-                if domains is not None
-                else org.domains
-            ),
+            domains=wanted,
             domain_join=domain_join if domain_join is not None else org.domain_join,
-            request_email=(normalise_email(request_email) if request_email else org.request_email),
+            request_email=normalise_email(request_email) if request_email else None,
         )
         await self._deps.store.orgs.update(changed)
         await self._deps.audit("org.update", actor, org_id=org.id)
+        return changed
+
+    async def set_domains_as_operator(
+        self, slug: str, add: list[str], remove: list[str], actor: Actor
+    ) -> Organization:
+        """The operator's way to verify any domain (ownership checked out of band)."""
+        org = await self._deps.store.orgs.get_by_slug(slug.lower())
+        if org is None:
+            raise NotFound(f"organization '{slug[:64]}' not found")
+        dropped = set(normalise_domains(remove))
+        kept = [d for d in org.domains if d not in dropped]
+        changed = replace(org, domains=normalise_domains([*kept, *add]))
+        await self._deps.store.orgs.update(changed)
+        await self._deps.audit(
+            "org.domains", actor, org_id=org.id, domains=" ".join(changed.domains)
+        )
         return changed
 
     async def members(self, slug: str, actor: Actor) -> list[tuple[Membership, User]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from authgate.errors import InvalidCredentials, ValidationFailed
+from authgate.errors import InvalidCredentials, PayloadTooLarge, ValidationFailed
 from authgate.identity.deps import Actor, IdentityDeps
 from authgate.identity.emails import normalise_email
 from authgate.identity.models import User
@@ -31,8 +31,11 @@ class Authenticator:
             address = normalise_email(email)
         except ValidationFailed:
             raise InvalidCredentials(FAILED) from None
-        if not isinstance(password, str) or len(password) > MAX_LENGTH:
+        if not isinstance(password, str):
             raise InvalidCredentials(FAILED)
+        if len(password) > MAX_LENGTH:
+            # Says nothing about the account; refuses before any hashing work.
+            raise PayloadTooLarge(f"password must be at most {MAX_LENGTH} characters")
         await self._throttle.check(address, actor.ip)
         user = await self._deps.store.users.get_by_email(address)
         normalised = normalise_password(password)

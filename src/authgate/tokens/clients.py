@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from authgate.crypto.keyed_hash import KeyedHasher
 from authgate.crypto.randomness import new_secret
-from authgate.errors import InvalidClient, NotFound, ValidationFailed
+from authgate.errors import InvalidClient, InvalidScope, NotFound, ValidationFailed
 from authgate.identity.access import require_admin
 from authgate.identity.deps import Actor, IdentityDeps
 from authgate.identity.organizations import check_name
@@ -58,7 +58,7 @@ class ServiceClients:
             org_id=org.id,
             name=check_name(name),
             secret_hash=self._keyed.digest(secret),
-            scopes=tuple(sorted(parse_scope(scopes))),
+            scopes=_client_scopes(scopes),
             created_at=self._deps.now(),
         )
         await self._repository.create(client)
@@ -141,3 +141,11 @@ def check_client_id(client_id: str) -> str:
     if not _CLIENT_ID.match(client_id):
         raise ValidationFailed("client_id must be 1-128 letters, digits or -._~")
     return client_id
+
+
+def _client_scopes(scopes: str) -> tuple[str, ...]:
+    """Scopes of a new client; an admin's mistake is a validation error, not an OAuth one."""
+    try:
+        return tuple(sorted(parse_scope(scopes)))
+    except InvalidScope as exc:
+        raise ValidationFailed(f"scopes: {exc.message}") from None

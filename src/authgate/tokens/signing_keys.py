@@ -106,8 +106,9 @@ class SigningKeyManager:
             except SealError:
                 raise ConfigurationError(
                     f"the signing key {chosen.kid} cannot be opened with this root key: "
-                    "secret_key differs from the one the keys were made with. Fix: set "
-                    "AUTHGATE_SECRET_KEY to the deployment's key (the same on every node)."
+                    "secret_key differs from the one the keys were made with, or the stored "
+                    "key was altered. Fix: set AUTHGATE_SECRET_KEY to the deployment's key "
+                    "(the same on every node)."
                 ) from None
             signer = ed25519.signer_from_raw(chosen.kid, raw)
         self._keyring.load(signer, [key.public_jwk for key in keys])

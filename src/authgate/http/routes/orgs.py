@@ -57,7 +57,11 @@ class OrganizationPatch(Strict):
 async def update_org(
     org: str, body: OrganizationPatch, caller: UserDep, services: ServicesDep
 ) -> OrganizationView:
-    """Change name, verified domains, the domain-join setting or the request address."""
+    """Change name, verified domains, the domain-join setting or the request address.
+
+    An admin can add only the domain of their own verified email (others through the
+    operator's `authgate admin org-domains`); `request_email: null` clears the address.
+    """
     updated = await services.organizations.update(
         org,
         caller.actor,
