@@ -184,3 +184,17 @@ async def test_membership_delete(store: SqlStore, an_org: Organization, a_user: 
     assert await store.memberships.delete(an_org.id, a_user.id) is False
     assert await store.memberships.get(an_org.id, a_user.id) is None
     assert await store.memberships.list_for_user(a_user.id) == []
+
+
+async def test_active_role_requires_an_enabled_user_and_a_role_other_than_deny(
+    store: SqlStore, an_org: Organization, a_user: User
+) -> None:
+    assert await store.memberships.active_role(an_org.id, a_user.id) is None
+    await store.memberships.put(Membership(an_org.id, a_user.id, Role.MAKER, NOW))
+    assert await store.memberships.active_role(an_org.id, a_user.id) is Role.MAKER
+    await store.memberships.put(Membership(an_org.id, a_user.id, Role.DENY, NOW))
+    assert await store.memberships.active_role(an_org.id, a_user.id) is None
+    await store.memberships.put(Membership(an_org.id, a_user.id, Role.OWNER, NOW))
+    await store.users.update(replace(a_user, disabled=True))
+    assert await store.memberships.active_role(an_org.id, a_user.id) is None
+    assert await store.memberships.active_role("another-org", a_user.id) is None

@@ -19,6 +19,7 @@ from authgate.identity.models import (
     OneTimeToken,
     Organization,
     RequestStatus,
+    Role,
     TokenPurpose,
     User,
 )
@@ -70,6 +71,9 @@ class MembershipRepository(Protocol):
 
     async def get(self, org_id: str, user_id: str) -> Membership | None:
         """One membership."""
+
+    async def active_role(self, org_id: str, user_id: str) -> Role | None:
+        """The member's role when the user is enabled and the role is not DENY, else None."""
 
     async def delete(self, org_id: str, user_id: str) -> bool:
         """Remove; True when one existed."""

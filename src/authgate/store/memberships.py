@@ -61,6 +61,22 @@ class SqlMembershipRepository:
             row = (await conn.execute(query)).one_or_none()
         return None if row is None else membership_from(row._mapping)
 
+    async def active_role(self, org_id: str, user_id: str) -> Role | None:
+        """The role, when the user is enabled and the role is not DENY; one query."""
+        query = (
+            select(_m.c.role)
+            .join(users, users.c.id == _m.c.user_id)
+            .where(
+                _m.c.org_id == org_id,
+                _m.c.user_id == user_id,
+                _m.c.role != Role.DENY.value,
+                users.c.disabled.is_(False),
+            )
+        )
+        async with self._db.connection(write=False) as conn:
+            role = (await conn.execute(query)).scalar_one_or_none()
+        return None if role is None else Role(role)
+
     async def delete(self, org_id: str, user_id: str) -> bool:
         """Remove; True when one existed."""
         async with self._db.connection() as conn:

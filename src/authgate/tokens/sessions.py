@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from authgate.crypto.randomness import new_id, new_secret
 from authgate.errors import InvalidGrant, NoActiveMembership, OrganizationRequired
 from authgate.identity.deps import Actor, IdentityDeps
-from authgate.identity.models import Membership, Organization, User
+from authgate.identity.models import Membership, Organization, Role, User
 from authgate.identity.signin import Authenticator
 from authgate.tokens.access import AccessTokens
 from authgate.tokens.models import RefreshToken, RotationOutcome, TokenFamily
@@ -104,7 +104,7 @@ class SessionService:
         if family.client_id != client_id:
             raise InvalidGrant("the refresh token was issued to another client")
         granted = narrow(scope, family.scope)
-        membership = await self._live_membership(family)
+        role = await self._live_role(family)
         now = self._deps.now()
         successor_secret = new_secret()
         successor = RefreshToken(
@@ -125,7 +125,7 @@ class SessionService:
         access = self._access.issue(
             subject=family.user_id,
             org_id=family.org_id,
-            roles=(membership.role.value,),
+            roles=(role.value,),
             client_id=client_id,
             scope=granted,
             session_id=family.id,
@@ -150,15 +150,14 @@ class SessionService:
         family = await self._refresh_tokens.get_family(session_id)
         return family is not None and not family.is_revoked and family.expires_at > self._deps.now()
 
-    async def _live_membership(self, family: TokenFamily) -> Membership:
-        user = await self._deps.store.users.get(family.user_id)
-        membership = await self._deps.store.memberships.get(family.org_id, family.user_id)
-        if user is None or user.disabled or membership is None or not membership.role.is_active:
+    async def _live_role(self, family: TokenFamily) -> Role:
+        role = await self._deps.store.memberships.active_role(family.org_id, family.user_id)
+        if role is None:
             await self._refresh_tokens.revoke_family(
                 family.id, "access withdrawn", self._deps.now()
             )
             raise InvalidGrant(INVALID_REFRESH)
-        return membership
+        return role
 
     def _expiry(self, family: TokenFamily) -> datetime:
         return min(self._deps.now() + self._idle, family.expires_at)
