@@ -23,6 +23,9 @@ def test_tokens_and_revocations_hold_across_nodes(tmp_path: Path, own_postgres_u
         secret_key=secrets.token_urlsafe(48),
         public_url="http://authgate.test",
     )
+    unmigrated = cli(env, "serve")
+    assert unmigrated.returncode != 0
+    assert "run `authgate migrate`" in unmigrated.stderr
     migrated = cli(env, "migrate")
     assert migrated.returncode == 0, migrated.stderr
     unmigrated_start = cli(base_env(tmp_path / "x", database_url=postgres_url), "keys", "list")

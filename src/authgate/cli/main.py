@@ -7,13 +7,12 @@ import asyncio
 import typer
 import uvicorn
 
-from authgate.app import create_app
+from authgate.app import create_app, open_database
 from authgate.cli import admin, keys
 from authgate.cli.common import console, fail, run, settings_or_exit
 from authgate.config import Settings, redact_url
 from authgate.logs import configure_logging
 from authgate.store.migrate import current_revision, upgrade
-from authgate.store.sql import open_store
 
 app = typer.Typer(
     help="authgate: a self-hosted identity and data gateway for apps.",
@@ -25,7 +24,7 @@ app.add_typer(keys.app, name="keys")
 
 
 async def _needs_bootstrap(settings: Settings) -> bool:
-    store = await open_store(settings.database, migrate=settings.is_sqlite)
+    store = await open_database(settings)
     try:
         return await store.orgs.count() == 0
     finally:
