@@ -23,7 +23,7 @@ class KeyedHasher:
 
     def digest(self, secret: str) -> str:
         """The stored form of ``secret``."""
-        mac = hmac.new(self._key, secret.encode("utf-8"), hashlib.sha256).digest()
+        mac = hmac.digest(self._key, secret.encode("utf-8"), hashlib.sha256)
         return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
 
     def matches(self, secret: str, stored: str) -> bool:

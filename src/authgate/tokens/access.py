@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from authgate.clock import Clock
-from authgate.crypto.randomness import new_secret
+from authgate.crypto.randomness import UniqueIds
 from authgate.errors import InvalidToken
 from authgate.tokens import jws
 from authgate.tokens.jws import UnknownSigningKey
@@ -60,6 +60,7 @@ class AccessTokens:
         self._keyring = keyring
         self._clock = clock
         self._on_unknown_key = on_unknown_key
+        self._token_ids = UniqueIds()
 
     async def verify_current(self, token: str) -> AccessClaims:
         """:meth:`verify`, reloading the keys once (rate-limited) for an unknown key id.
@@ -92,7 +93,7 @@ class AccessTokens:
             "aud": self.audience,
             "exp": now + self.ttl,
             "iat": now,
-            "jti": new_secret(16),
+            "jti": self._token_ids.next(),
             "client_id": client_id,
             "scope": scope,
             "org": org_id,

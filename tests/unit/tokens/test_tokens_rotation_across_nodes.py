@@ -155,3 +155,13 @@ async def test_a_node_with_another_root_key_stops_with_a_message_that_names_the_
     with pytest.raises(ConfigurationError, match="AUTHGATE_SECRET_KEY") as caught:
         await stranger.reload()
     assert "root key" in caught.value.message
+
+
+async def test_token_ids_are_unique_within_and_across_nodes() -> None:
+    store, sealer, clocks = SharedKeys(), Sealer(os.urandom(32)), Clocks()
+    manager, access_a = node(store, sealer, clocks)
+    await manager.ensure_key()
+    manager_b, access_b = node(store, sealer, clocks)
+    await manager_b.reload()
+    ids = [access.verify(issue(access)).token_id for access in (access_a, access_b) * 500]
+    assert len(set(ids)) == 1000
