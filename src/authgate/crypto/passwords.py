@@ -39,9 +39,10 @@ class Argon2Hasher:
             salt_len=16,
             type=Type.ID,
         )
-        # Bounded: each hash holds memory_kib of RAM while it runs.
+        # One thread per core this process may run on: more would only take turns on a core
+        # and evict each other's memory_kib from the cache (each hash holds it while it runs).
         self._pool = ThreadPoolExecutor(
-            max_workers=max_workers or os.cpu_count() or 2, thread_name_prefix="argon2"
+            max_workers=max_workers or usable_cores(), thread_name_prefix="argon2"
         )
         self._dummy_hash: str | None = None
 
@@ -78,3 +79,11 @@ class Argon2Hasher:
     def close(self) -> None:
         """Stop the worker threads."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity), not all the machine has."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # platforms without affinity
+        return os.cpu_count() or 1
