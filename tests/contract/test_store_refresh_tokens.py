@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete
 
 from authgate.errors import Conflict
-from authgate.identity.models import Organization, User
+from authgate.identity.models import Membership, Organization, Role, User
 from authgate.store import SqlStore
 from authgate.store.tables import users
 from authgate.tokens.models import RotationOutcome, TokenFamily
@@ -249,3 +249,24 @@ async def test_prune_deletes_ended_sessions_with_their_tokens_and_keeps_live_one
     assert (await get(recently_revoked.id)) is not None
     assert await store.refresh_tokens.find(tokens[live_family.id].token_hash) is not None
     assert await store.refresh_tokens.prune(NOW - HOUR) == 0
+
+
+async def test_find_with_role_reports_the_users_current_access(
+    store: SqlStore, an_org: Organization, a_user: User
+) -> None:
+    family = records.family(a_user.id, an_org.id)
+    token = records.refresh_token(family.id)
+    await store.refresh_tokens.create_family(family, token)
+    assert await store.refresh_tokens.find_with_role(token.token_hash) == (family, token, None)
+    await store.memberships.put(Membership(an_org.id, a_user.id, Role.ADMIN, NOW))
+    assert await store.refresh_tokens.find_with_role(token.token_hash) == (
+        family,
+        token,
+        Role.ADMIN,
+    )
+    await store.memberships.put(Membership(an_org.id, a_user.id, Role.DENY, NOW))
+    assert (await store.refresh_tokens.find_with_role(token.token_hash))[2] is None
+    await store.memberships.put(Membership(an_org.id, a_user.id, Role.USER, NOW))
+    await store.users.update(replace(a_user, disabled=True))
+    assert (await store.refresh_tokens.find_with_role(token.token_hash))[2] is None
+    assert await store.refresh_tokens.find_with_role("0" * 64) is None

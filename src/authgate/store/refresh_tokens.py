@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 
+from authgate.identity.models import Role
 from authgate.store.rotation import (
     ROTATE_PG,
     family_from,
@@ -16,13 +17,33 @@ from authgate.store.rotation import (
     token_values,
 )
 from authgate.store.session import Database
-from authgate.store.tables import refresh_tokens, token_families
+from authgate.store.tables import memberships, refresh_tokens, token_families, users
 from authgate.tokens.models import RefreshToken, Rotation, RotationOutcome, TokenFamily
 
 _DUPLICATE = "this token family or refresh token already exists"
 
 _f = token_families
 _rt = refresh_tokens
+
+
+# Built once: the refresh grant runs it on every request.
+_FIND_WITH_ROLE = (
+    select(_rt, _f, memberships.c.role.label("active_role"))
+    .join(_f, _f.c.id == _rt.c.family_id)
+    .outerjoin(
+        users,
+        and_(users.c.id == _f.c.user_id, users.c.disabled.is_(False)),
+    )
+    .outerjoin(
+        memberships,
+        and_(
+            memberships.c.org_id == _f.c.org_id,
+            memberships.c.user_id == users.c.id,
+            memberships.c.role != Role.DENY.value,
+        ),
+    )
+    .where(_rt.c.token_hash == bindparam("token_hash"))
+)
 
 
 class SqlRefreshTokenRepository:
@@ -51,6 +72,19 @@ class SqlRefreshTokenRepository:
         if row is None:
             return None
         return family_from(row._mapping), token_from(row._mapping)
+
+    async def find_with_role(
+        self, token_hash: str
+    ) -> tuple[TokenFamily, RefreshToken, Role | None] | None:
+        """:meth:`find`, plus the role the user holds now in the family's organization
+        (None when the user is disabled, not a member, or DENY): one query for a refresh."""
+        async with self._db.connection(write=False) as conn:
+            row = (await conn.execute(_FIND_WITH_ROLE, {"token_hash": token_hash})).one_or_none()
+        if row is None:
+            return None
+        mapping = row._mapping
+        role = mapping["active_role"]
+        return family_from(mapping), token_from(mapping), None if role is None else Role(role)
 
     async def get_family(self, family_id: str) -> TokenFamily | None:
         """By id (``sid``)."""

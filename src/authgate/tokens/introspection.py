@@ -64,14 +64,8 @@ class Introspector:
         family = await self._refresh_tokens.get_family(claims.session_id)
         if family is None or family.is_revoked:
             return False
-        user = await self._deps.store.users.get(claims.subject)
-        membership = await self._deps.store.memberships.get(claims.org_id, claims.subject)
-        return (
-            user is not None
-            and not user.disabled
-            and membership is not None
-            and membership.role.is_active
-        )
+        role = await self._deps.store.memberships.active_role(claims.org_id, claims.subject)
+        return role is not None
 
     async def _refresh(self, token: str, caller: ServiceClient) -> dict[str, Any]:
         found = await self._refresh_tokens.find(self._deps.keyed.digest(token))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from authgate.identity.models import Role
 from authgate.identity.ports import SessionRevoker
 from authgate.tokens.models import (
     RefreshToken,
@@ -26,6 +27,12 @@ class RefreshTokenRepository(SessionRevoker, Protocol):
 
     async def find(self, token_hash: str) -> tuple[TokenFamily, RefreshToken] | None:
         """A token and its family, by hash."""
+
+    async def find_with_role(
+        self, token_hash: str
+    ) -> tuple[TokenFamily, RefreshToken, Role | None] | None:
+        """:meth:`find`, plus the role the user holds now in the family's organization:
+        None when the user is disabled, not a member, or DENY (one read for a refresh)."""
 
     async def get_family(self, family_id: str) -> TokenFamily | None:
         """By id (``sid``)."""

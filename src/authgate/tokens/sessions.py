@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from authgate.crypto.randomness import new_id, new_secret
 from authgate.errors import InvalidGrant, NoActiveMembership, OrganizationRequired
 from authgate.identity.deps import Actor, IdentityDeps
-from authgate.identity.models import Membership, Organization, Role, User
+from authgate.identity.models import Membership, Organization, User
 from authgate.identity.signin import Authenticator
 from authgate.tokens.access import AccessTokens
 from authgate.tokens.models import RefreshToken, RotationOutcome, TokenFamily
@@ -97,14 +97,19 @@ class SessionService:
     ) -> TokenResponse:
         """Rotate the refresh token; RFC 6749 §6 with RFC 9700 reuse detection."""
         digest = self._deps.keyed.digest(refresh_token)
-        found = await self._refresh_tokens.find(digest)
+        found = await self._refresh_tokens.find_with_role(digest)
         if found is None:
             raise InvalidGrant(INVALID_REFRESH)
-        family, _ = found
+        family, _, role = found
         if family.client_id != client_id:
             raise InvalidGrant("the refresh token was issued to another client")
         granted = narrow(scope, family.scope)
-        role = await self._live_role(family)
+        if role is None:
+            # Access withdrawn (user disabled, member removed or DENY): end the session now.
+            await self._refresh_tokens.revoke_family(
+                family.id, "access withdrawn", self._deps.now()
+            )
+            raise InvalidGrant(INVALID_REFRESH)
         now = self._deps.now()
         successor_secret = new_secret()
         successor = RefreshToken(
@@ -149,15 +154,6 @@ class SessionService:
         """Whether a session exists, is not revoked and has not expired."""
         family = await self._refresh_tokens.get_family(session_id)
         return family is not None and not family.is_revoked and family.expires_at > self._deps.now()
-
-    async def _live_role(self, family: TokenFamily) -> Role:
-        role = await self._deps.store.memberships.active_role(family.org_id, family.user_id)
-        if role is None:
-            await self._refresh_tokens.revoke_family(
-                family.id, "access withdrawn", self._deps.now()
-            )
-            raise InvalidGrant(INVALID_REFRESH)
-        return role
 
     def _expiry(self, family: TokenFamily) -> datetime:
         return min(self._deps.now() + self._idle, family.expires_at)
