@@ -113,7 +113,7 @@ def render(rows: list[Row], problems: list[str], args: argparse.Namespace, start
         )
     lines += ["", "| ratio | value | target | met |", "|---|---:|---|---|"]
     for what, value, target, met in ratios(rows):
-        lines.append(f"| {what} | {value:.2f} | {target} | {'yes' if met else 'NO'} |")
+        lines.append(f"| {what} | {value:.3f} | {target} | {'yes' if met else 'NO'} |")
     lines += [
         "",
         "Other load on the machine skews the absolute numbers, and PostgreSQL itself is not "
