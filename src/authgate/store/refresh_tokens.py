@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 
 from authgate.identity.models import Role
+from authgate.store.driver import DriverStatement, fetch_row
 from authgate.store.rotation import (
     ROTATE_PG,
     family_from,
@@ -26,14 +29,20 @@ _f = token_families
 _rt = refresh_tokens
 
 
-# Built once: the refresh grant runs it on every request.
+# Built once: the refresh grant runs it on every request. Labels keep the two tables'
+# created_at and expires_at apart, for the SQLAlchemy and the driver path alike.
 _FIND_WITH_ROLE = (
-    select(_rt, _f, memberships.c.role.label("active_role"))
-    .join(_f, _f.c.id == _rt.c.family_id)
-    .outerjoin(
-        users,
-        and_(users.c.id == _f.c.user_id, users.c.disabled.is_(False)),
+    select(
+        _rt.c.token_hash,
+        _rt.c.family_id,
+        _rt.c.created_at.label("token_created_at"),
+        _rt.c.expires_at.label("token_expires_at"),
+        _rt.c.used_at,
+        *_f.c,
+        memberships.c.role.label("active_role"),
     )
+    .join(_f, _f.c.id == _rt.c.family_id)
+    .outerjoin(users, and_(users.c.id == _f.c.user_id, users.c.disabled.is_(False)))
     .outerjoin(
         memberships,
         and_(
@@ -44,6 +53,47 @@ _FIND_WITH_ROLE = (
     )
     .where(_rt.c.token_hash == bindparam("token_hash"))
 )
+_FIND_WITH_ROLE_DRIVER = DriverStatement(_FIND_WITH_ROLE)
+_ROTATE_DRIVER = DriverStatement(ROTATE_PG)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(UTC)
+
+
+def _found(row: Mapping[str, Any]) -> tuple[TokenFamily, RefreshToken, Role | None]:
+    family = TokenFamily(
+        id=row["id"],
+        user_id=row["user_id"],
+        org_id=row["org_id"],
+        client_id=row["client_id"],
+        scope=row["scope"],
+        created_at=row["created_at"].astimezone(UTC),
+        expires_at=row["expires_at"].astimezone(UTC),
+        revoked_at=_utc(row["revoked_at"]),
+        revoked_reason=row["revoked_reason"],
+    )
+    token = RefreshToken(
+        token_hash=row["token_hash"],
+        family_id=row["family_id"],
+        created_at=row["token_created_at"].astimezone(UTC),
+        expires_at=row["token_expires_at"].astimezone(UTC),
+        used_at=_utc(row["used_at"]),
+    )
+    role = row["active_role"]
+    return family, token, None if role is None else Role(role)
+
+
+def _family(row: Mapping[str, Any]) -> TokenFamily:
+    values = dict(row)
+    for name in ("created_at", "expires_at", "revoked_at"):
+        values[name] = _utc(values[name])
+    return TokenFamily(**values)
+
+
+def _fast(db: Database) -> bool:
+    # Outside a transaction, PostgreSQL statements that are atomic alone take the driver path.
+    return db.dialect == "postgresql" and not db.in_transaction
 
 
 class SqlRefreshTokenRepository:
@@ -78,13 +128,13 @@ class SqlRefreshTokenRepository:
     ) -> tuple[TokenFamily, RefreshToken, Role | None] | None:
         """:meth:`find`, plus the role the user holds now in the family's organization
         (None when the user is disabled, not a member, or DENY): one query for a refresh."""
-        async with self._db.connection(write=False) as conn:
-            row = (await conn.execute(_FIND_WITH_ROLE, {"token_hash": token_hash})).one_or_none()
-        if row is None:
-            return None
-        mapping = row._mapping
-        role = mapping["active_role"]
-        return family_from(mapping), token_from(mapping), None if role is None else Role(role)
+        if _fast(self._db):
+            found = await fetch_row(self._db, _FIND_WITH_ROLE_DRIVER, {"token_hash": token_hash})
+        else:
+            async with self._db.connection(write=False) as conn:
+                row = (await conn.execute(_FIND_WITH_ROLE, {"token_hash": token_hash})).first()
+            found = None if row is None else dict(row._mapping)
+        return None if found is None else _found(found)
 
     async def get_family(self, family_id: str) -> TokenFamily | None:
         """By id (``sid``)."""
@@ -102,19 +152,23 @@ class SqlRefreshTokenRepository:
         family is revoked or expired. Two concurrent calls with one token never both rotate.
         """
         if self._db.dialect == "postgresql":
-            async with self._db.single_statement() as conn:
-                params = {
-                    "presented_hash": token_hash,
-                    "at": at,
-                    "successor_hash": successor.token_hash,
-                    "successor_created_at": successor.created_at,
-                    "successor_expires_at": successor.expires_at,
-                    "successor_used_at": successor.used_at,
-                }
-                row = (await conn.execute(ROTATE_PG, params)).one_or_none()
-            if row is not None:
+            params = {
+                "presented_hash": token_hash,
+                "at": at,
+                "successor_hash": successor.token_hash,
+                "successor_created_at": successor.created_at,
+                "successor_expires_at": successor.expires_at,
+                "successor_used_at": successor.used_at,
+            }
+            if _fast(self._db):
+                spent = await fetch_row(self._db, _ROTATE_DRIVER, params)
+            else:
+                async with self._db.single_statement() as conn:
+                    row = (await conn.execute(ROTATE_PG, params)).one_or_none()
+                spent = None if row is None else dict(row._mapping)
+            if spent is not None:
                 # The CTE's columns carry the family's column names.
-                return Rotation(RotationOutcome.ROTATED, TokenFamily(**row._mapping))
+                return Rotation(RotationOutcome.ROTATED, _family(spent))
             async with self._db.connection() as conn:
                 return await not_rotated(conn, token_hash, at)
         async with self._db.connection() as conn:

@@ -21,7 +21,7 @@ from sqlalchemy.pool import QueuePool
 from authgate.errors import Conflict, ServiceUnavailable
 from authgate.store.database import BEGIN_MODE_OPTION, create_engine
 
-_UNAVAILABLE = "the database cannot be reached or is busy; check that it is running and retry"
+UNAVAILABLE = "the database cannot be reached or is busy; check that it is running and retry"
 _PG_UNIQUE_VIOLATION = "23505"
 _SQLITE_UNIQUE = {"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}
 
@@ -41,7 +41,7 @@ def _unavailable_on_connect() -> Iterator[None]:
     try:
         yield
     except (OSError, TimeoutError, DBAPIError, PoolTimeout) as exc:
-        raise ServiceUnavailable(_UNAVAILABLE) from exc
+        raise ServiceUnavailable(UNAVAILABLE) from exc
 
 
 @contextmanager
@@ -49,10 +49,10 @@ def _unavailable_on_failure() -> Iterator[None]:
     try:
         yield
     except (OperationalError, InterfaceError) as exc:
-        raise ServiceUnavailable(_UNAVAILABLE) from exc
+        raise ServiceUnavailable(UNAVAILABLE) from exc
     except DBAPIError as exc:
         if exc.connection_invalidated:
-            raise ServiceUnavailable(_UNAVAILABLE) from exc
+            raise ServiceUnavailable(UNAVAILABLE) from exc
         raise
 
 
@@ -83,7 +83,7 @@ class _FairGate:
             async with asyncio.timeout(self._timeout):
                 await self._semaphore.acquire()
         except TimeoutError:
-            raise ServiceUnavailable(_UNAVAILABLE) from None
+            raise ServiceUnavailable(UNAVAILABLE) from None
         try:
             yield
         finally:
@@ -109,7 +109,8 @@ class Database:
             # SQLite reads share one snapshot but need no write lock; writes take it up front.
             self._reader = engine.execution_options(**{BEGIN_MODE_OPTION: "DEFERRED"})
             self._statement = engine
-        self._gate = _FairGate(engine)
+        self.gate = _FairGate(engine)
+        """Admits a task to the pool first come, first served (see :class:`_FairGate`)."""
         # One variable per Database: two databases in one process never share a connection.
         self._current: ContextVar[AsyncConnection | None] = ContextVar(
             f"authgate_db_{id(self)}", default=None
@@ -204,7 +205,7 @@ class Database:
 
     @asynccontextmanager
     async def _begin(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-        async with self._gate():
+        async with self.gate():
             with _unavailable_on_connect():
                 conn = await engine.connect()
             try:
