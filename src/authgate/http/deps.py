@@ -13,8 +13,12 @@ from authgate.identity.deps import Actor
 from authgate.tokens.access import AccessClaims
 
 
-def get_services(request: Request) -> Services:
-    """The process's services (set by ``authgate.app``)."""
+async def get_services(request: Request) -> Services:
+    """The process's services (set by ``authgate.app``).
+
+    Dependencies are ``async`` even when they do not await: FastAPI runs a plain ``def``
+    dependency in a worker thread, a thread hop on every request for nothing.
+    """
     services: Services = request.app.state.services
     return services
 
@@ -64,7 +68,7 @@ async def current_user(caller: Annotated[Caller, Depends(current_caller)]) -> Ca
     return caller
 
 
-def anonymous_actor(request: Request) -> Actor:
+async def anonymous_actor(request: Request) -> Actor:
     """An unauthenticated caller, known by address only."""
     return Actor(None, client_ip(request))
 

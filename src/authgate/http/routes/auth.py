@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from authgate.http.deps import AnonymousDep, ServicesDep, UserDep
@@ -41,9 +42,7 @@ class TokenBody(BaseModel):
 
 
 @router.post("/login", response_model=TokenBody, response_model_exclude_none=True)
-async def login(
-    body: LoginRequest, services: ServicesDep, actor: AnonymousDep, response: Response
-) -> dict[str, Any]:
+async def login(body: LoginRequest, services: ServicesDep, actor: AnonymousDep) -> Response:
     """Password sign-in; returns an OAuth 2.0 token response (RFC 6749 §5.1)."""
     tokens = await services.sessions.password_login(
         body.email,
@@ -53,8 +52,9 @@ async def login(
         client_id=body.client_id,
         scope=body.scope,
     )
-    response.headers.update(NO_STORE)
-    return tokens.as_json()
+    # Returned as a response: the body already is the documented model, so FastAPI need not
+    # validate and serialize it again on the sign-in path.
+    return JSONResponse(tokens.as_json(), headers=NO_STORE)
 
 
 @router.post("/logout", status_code=204)
