@@ -62,6 +62,11 @@ async def _assert_unavailable(url: str) -> None:
         with pytest.raises(ServiceUnavailable):
             async with store.transaction():
                 pass
+        # The refresh grant's driver path too.
+        with pytest.raises(ServiceUnavailable):
+            await store.refresh_tokens.find_with_role("0" * 43)
+        with pytest.raises(ServiceUnavailable):
+            await store.refresh_tokens.rotate("0" * 43, records.refresh_token("f"), records.NOW)
     finally:
         await store.close()
 

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql import Executable
 
 from authgate.errors import ServiceUnavailable
-from authgate.store.session import UNAVAILABLE, Database
+from authgate.store.session import UNAVAILABLE, Database, unavailable_on_connect
 
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
 
@@ -44,13 +44,20 @@ class DriverStatement:
 async def _driver_connection(db: Database) -> AsyncIterator[Any]:
     async with db.gate():
         try:
-            pooled = await db.engine.raw_connection()
-        except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+            with unavailable_on_connect():
+                pooled = await db.engine.raw_connection()
+        except db.engine.dialect.loaded_dbapi.Error as exc:
+            # A raw checkout reports the driver's error without SQLAlchemy's wrapping.
             raise ServiceUnavailable(UNAVAILABLE) from exc
         try:
             yield pooled.driver_connection
-        except (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError) as exc:
-            pooled.invalidate()
+        except (
+            OSError,
+            TimeoutError,
+            asyncpg.InterfaceError,
+            asyncpg.PostgresConnectionError,
+        ) as exc:
+            pooled.invalidate()  # the connection is gone or unusable: never hand it out again
             raise ServiceUnavailable(UNAVAILABLE) from exc
         finally:
             pooled.close()

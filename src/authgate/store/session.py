@@ -35,7 +35,7 @@ def is_unique_violation(exc: IntegrityError) -> bool:
 
 
 @contextmanager
-def _unavailable_on_connect() -> Iterator[None]:
+def unavailable_on_connect() -> Iterator[None]:
     # Opening a connection fails with raw OSError (refused, unreachable) or a driver error
     # (unknown database, bad credentials): all mean the database is not usable now.
     try:
@@ -206,7 +206,7 @@ class Database:
     @asynccontextmanager
     async def _begin(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         async with self.gate():
-            with _unavailable_on_connect():
+            with unavailable_on_connect():
                 conn = await engine.connect()
             try:
                 with _unavailable_on_failure():
