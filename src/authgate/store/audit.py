@@ -27,7 +27,7 @@ class SqlAuditLog:
 
     async def append(self, event: AuditEvent) -> None:
         """Write one event; Conflict when an event with its id was already written."""
-        async with self._db.unique(_DUPLICATE) as conn:
+        async with self._db.unique(_DUPLICATE, single_statement=True) as conn:
             await conn.execute(
                 insert(_a).values(
                     id=event.id,

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, insert, literal, or_, select, update
 
 from authgate.identity.models import Role
 from authgate.store.driver import DriverStatement, fetch_row
@@ -21,6 +21,7 @@ from authgate.store.rotation import (
 )
 from authgate.store.session import Database
 from authgate.store.tables import memberships, refresh_tokens, token_families, users
+from authgate.store.types import UtcDateTime
 from authgate.tokens.models import RefreshToken, Rotation, RotationOutcome, TokenFamily
 
 _DUPLICATE = "this token family or refresh token already exists"
@@ -55,6 +56,21 @@ _FIND_WITH_ROLE = (
 )
 _FIND_WITH_ROLE_DRIVER = DriverStatement(_FIND_WITH_ROLE)
 _ROTATE_DRIVER = DriverStatement(ROTATE_PG)
+
+
+def _create_family_statement(family: Mapping[str, Any], first: RefreshToken) -> Any:
+    """PostgreSQL: the family and its first token in one statement (a data-modifying CTE)."""
+    created = insert(_f).values(family).returning(_f.c.id).cte("created_family")
+    token = token_values(first, family["id"])
+    names = ["token_hash", "family_id", "created_at", "expires_at", "used_at"]
+    row = select(
+        literal(token["token_hash"], _rt.c.token_hash.type),
+        created.c.id,
+        literal(token["created_at"], UtcDateTime()),
+        literal(token["expires_at"], UtcDateTime()),
+        literal(token["used_at"], UtcDateTime()),
+    )
+    return insert(_rt).from_select(names, row).add_cte(created)
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -104,10 +120,14 @@ class SqlRefreshTokenRepository:
 
     async def create_family(self, family: TokenFamily, first: RefreshToken) -> None:
         """Insert a new family with its first token (which joins this family)."""
+        family_values = {column.name: getattr(family, column.name) for column in _f.c}
+        if self._db.dialect == "postgresql":
+            # One statement, atomic alone: every sign-in runs it, so spare the round trips.
+            async with self._db.unique(_DUPLICATE, single_statement=True) as conn:
+                await conn.execute(_create_family_statement(family_values, first))
+            return
         async with self._db.unique(_DUPLICATE) as conn:
-            await conn.execute(
-                insert(_f).values({column.name: getattr(family, column.name) for column in _f.c})
-            )
+            await conn.execute(insert(_f).values(family_values))
             await conn.execute(insert(_rt).values(token_values(first, family.id)))
 
     async def find(self, token_hash: str) -> tuple[TokenFamily, RefreshToken] | None:

@@ -169,14 +169,18 @@ class Database:
             yield conn
 
     @asynccontextmanager
-    async def unique(self, conflict: str) -> AsyncIterator[AsyncConnection]:
+    async def unique(
+        self, conflict: str, *, single_statement: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
         """A write connection whose duplicate-key errors become ``Conflict(conflict)``.
 
         Inside an outer transaction the statements run in a savepoint, so that the caller
-        may catch the conflict and go on with its transaction.
+        may catch the conflict and go on with its transaction. ``single_statement=True``
+        promises one statement that is atomic alone (see :meth:`single_statement`).
         """
         joined = self.in_transaction
-        async with self.connection() as conn:
+        opened = self.single_statement() if single_statement else self.connection()
+        async with opened as conn:
             try:
                 if joined:
                     async with conn.begin_nested():
