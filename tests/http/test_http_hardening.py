@@ -70,3 +70,16 @@ async def test_an_admin_may_verify_their_own_domain_but_not_a_public_mail_provid
     # Dropping a domain is always allowed.
     dropped = await ag.client.patch(f"/v1/orgs/{org.slug}", headers=h, json={"domains": []})
     assert dropped.json()["domains"] == []
+
+
+async def test_password_sign_in_cannot_borrow_another_clients_id(ag: Authgate) -> None:
+    org, owner = await ag.org_with_owner("borrow")
+    h = bearer((await ag.login(owner.email))["access_token"])
+    created = await ag.client.post(
+        f"/v1/orgs/{org.slug}/clients", headers=h, json={"name": "svc", "scopes": "api"}
+    )
+    service_client = created.json()["client_id"]
+    borrowed = await ag.login_response(owner.email, client_id=service_client)
+    assert borrowed.status_code == 422
+    assert borrowed.json()["error"]["code"] == "validation_failed"
+    assert "access_token" not in borrowed.text

@@ -11,7 +11,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from authgate.crypto.randomness import new_id, new_secret
-from authgate.errors import InvalidGrant, NoActiveMembership, OrganizationRequired
+from authgate.errors import (
+    InvalidGrant,
+    NoActiveMembership,
+    OrganizationRequired,
+    ValidationFailed,
+)
 from authgate.identity.deps import Actor, IdentityDeps
 from authgate.identity.models import Membership, Organization, User
 from authgate.identity.signin import Authenticator
@@ -56,6 +61,12 @@ class SessionService:
         scope: str | None = None,
     ) -> TokenResponse:
         """Check the password, pick the organization, start a session."""
+        if client_id != DEVICE_CLIENT_ID:
+            # Only the device client signs in with a password; a user's token must never
+            # carry another client's id (a service client's, say).
+            raise ValidationFailed(
+                f"client_id: password sign-in is only for '{DEVICE_CLIENT_ID}'; omit client_id"
+            )
         user = await self._authenticator.authenticate(email, password, actor)
         org, membership = await self._choose_organization(user, organization)
         return await self.start(user, org, membership, actor, client_id=client_id, scope=scope)
