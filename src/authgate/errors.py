@@ -146,12 +146,6 @@ class InvalidScope(OAuthError):
     code = "invalid_scope"
 
 
-class UnauthorizedClient(OAuthError):
-    """RFC 6749 §5.2 ``unauthorized_client``: the client may not use this grant."""
-
-    code = "unauthorized_client"
-
-
 class InvalidToken(Unauthenticated):
     """RFC 6750 §3.1 ``invalid_token``: the bearer token is malformed, expired or revoked."""
 

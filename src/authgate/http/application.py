@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 import authgate
 from authgate.errors import AuthgateError, PayloadTooLarge
 from authgate.http.errors import error_body, error_headers, install_error_handlers
-from authgate.http.middleware import LimitAndObserve
+from authgate.http.middleware import ClientGone, LimitAndObserve, read_bounded
 from authgate.http.oauth_forms import MAX_FORM_BYTES
 from authgate.http.routes import admin, auth, health, invites, me, oauth, orgs, pages
 from authgate.http.services import Services
@@ -64,7 +64,9 @@ class LeanTokenEndpoint:
                 authorization = value.decode("latin-1")
         client = scope.get("client")
         try:
-            body = await _read_body(receive)
+            body = await read_bounded(receive, MAX_FORM_BYTES)
+            if body is None:
+                raise PayloadTooLarge(f"the form must be at most {MAX_FORM_BYTES} bytes")
             payload = await token_request(
                 self.services(), body, content_type, authorization, client[0] if client else None
             )
@@ -76,22 +78,8 @@ class LeanTokenEndpoint:
                 if k.lower() not in ("cache-control", "pragma")
             ]
             await _send_json(send, error.status, error_body(error), extra)
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return b"".join(chunks)
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_FORM_BYTES:
-            raise PayloadTooLarge(f"the form must be at most {MAX_FORM_BYTES} bytes")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+        except ClientGone:
+            return  # nobody to answer
 
 
 async def _send_json(

@@ -75,5 +75,4 @@ async def anonymous_actor(request: Request) -> Actor:
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 UserDep = Annotated[Caller, Depends(current_user)]
-CallerDep = Annotated[Caller, Depends(current_caller)]
 AnonymousDep = Annotated[Actor, Depends(anonymous_actor)]

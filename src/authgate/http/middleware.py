@@ -57,8 +57,8 @@ class LimitAndObserve:
         body = None
         if declared is None or declared <= self.max_body:
             try:
-                body = await _read_bounded(receive, self.max_body)
-            except _ClientGone:
+                body = await read_bounded(receive, self.max_body)
+            except ClientGone:
                 return
         if body is None:
             await _send_too_large(send)
@@ -115,18 +115,19 @@ class LimitAndObserve:
         )
 
 
-class _ClientGone(Exception):
+class ClientGone(Exception):
     """The client disconnected before its body arrived."""
 
 
-async def _read_bounded(receive: Receive, limit: int) -> bytes | None:
-    """The whole body, or None as soon as it exceeds ``limit`` bytes."""
+async def read_bounded(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it exceeds ``limit`` bytes; :class:`ClientGone`
+    when the client disconnects first."""
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            raise _ClientGone
+            raise ClientGone
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
