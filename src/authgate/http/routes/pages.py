@@ -64,6 +64,13 @@ def page(
     return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
 
+def _failed(title: str, error: AuthgateError, form: PageForm) -> HTMLResponse:
+    # The form again, so the person can correct it, unless the link itself is spent (410).
+    return page(
+        title, status=error.status, error=error.message, form=None if error.status == 410 else form
+    )
+
+
 def _token(request: Request) -> str:
     return request.query_params.get("token", "")[:256]
 
@@ -104,12 +111,7 @@ async def accept_invite_submit(
     try:
         _, org, _ = await services.invites.accept(token, password, display_name or None, actor)
     except AuthgateError as exc:
-        return page(
-            "Join your organization on authgate",
-            status=exc.status,
-            error=exc.message,
-            form=_invite_form(token) if exc.status != 410 else None,
-        )
+        return _failed("Join your organization on authgate", exc, _invite_form(token))
     return page(
         "You're in",
         done=f"You joined {org.name}. Sign in on your device with your email address and password.",
@@ -175,12 +177,7 @@ async def reset_password_submit(
     try:
         await services.accounts.reset_password(token, password, actor)
     except AuthgateError as exc:
-        return page(
-            "Choose a new password",
-            status=exc.status,
-            error=exc.message,
-            form=_reset_form(token) if exc.status != 410 else None,
-        )
+        return _failed("Choose a new password", exc, _reset_form(token))
     return page(
         "Password changed",
         done="Your password was changed and every device was "
