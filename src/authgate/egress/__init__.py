@@ -1,0 +1,1 @@
+"""Outbound HTTP for functions and connections: the SSRF-safe egress client."""

@@ -1,0 +1,1 @@
+"""Solutions and functions: the definition format, JSONata expressions and the engine."""

@@ -1,0 +1,1 @@
+"""The vault: credentials stored with envelope encryption, write-only."""
