@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 
 from authgate.identity.models import AuditEvent
+from authgate.store.driver import DriverStatement, execute
 from authgate.store.session import Database
 from authgate.store.tables import audit_events
 
@@ -17,6 +18,7 @@ MAX_PAGE = 1000
 _DUPLICATE = "an audit event with this id was already written"
 
 _a = audit_events
+_APPEND = DriverStatement(insert(_a))
 
 
 class SqlAuditLog:
@@ -27,20 +29,22 @@ class SqlAuditLog:
 
     async def append(self, event: AuditEvent) -> None:
         """Write one event; Conflict when an event with its id was already written."""
+        values = {
+            "id": event.id,
+            "at": event.at,
+            "action": event.action,
+            "actor_id": event.actor_id,
+            "org_id": event.org_id,
+            "subject": event.subject,
+            "ip": event.ip,
+            "outcome": event.outcome,
+            "details": dict(event.details),
+        }
+        if self._db.driver_path:
+            await execute(self._db, [(_APPEND, values)], conflict=_DUPLICATE)
+            return
         async with self._db.unique(_DUPLICATE, single_statement=True) as conn:
-            await conn.execute(
-                insert(_a).values(
-                    id=event.id,
-                    at=event.at,
-                    action=event.action,
-                    actor_id=event.actor_id,
-                    org_id=event.org_id,
-                    subject=event.subject,
-                    ip=event.ip,
-                    outcome=event.outcome,
-                    details=dict(event.details),
-                )
-            )
+            await conn.execute(insert(_a).values(values))
 
     async def list(
         self, org_id: str | None, *, limit: int = 100, before: datetime | None = None

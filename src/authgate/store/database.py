@@ -12,6 +12,7 @@ from sqlalchemy.pool import StaticPool
 
 from authgate.errors import ConfigurationError
 
+UNAVAILABLE = "the database cannot be reached or is busy; check that it is running and retry"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 BEGIN_MODE_OPTION = "authgate_sqlite_begin"
 """Execution option naming how a SQLite transaction begins: ``IMMEDIATE`` or ``DEFERRED``."""

@@ -5,17 +5,45 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authgate.identity.models import Membership, Organization, Role, User
-from authgate.store.organizations import load_organizations
+from authgate.store.driver import DriverStatement, Row, fetch_all
+from authgate.store.organizations import load_organizations, organization_from
 from authgate.store.session import Database
-from authgate.store.tables import memberships, organizations, users
+from authgate.store.tables import memberships, organization_domains, organizations, users
 from authgate.store.users import user_from
 
 _m = memberships
+_o = organizations
+_d = organization_domains
+
+# A user's memberships, organizations and their domains in one query (a row per domain):
+# sign-in runs it on every request.
+_FOR_USER = DriverStatement(
+    select(*_m.c, *(c.label(f"o_{c.name}") for c in _o.c), _d.c.domain.label("o_domain"))
+    .join(_o, _o.c.id == _m.c.org_id)
+    .outerjoin(_d, _d.c.org_id == _o.c.id)
+    .where(_m.c.user_id == bindparam("user_id"))
+    .order_by(_o.c.slug, _d.c.position)
+)
+
+
+def _memberships_from(rows: list[Row]) -> list[tuple[Membership, Organization]]:
+    grouped: dict[str, tuple[Row, list[str]]] = {}
+    for row in rows:
+        _, domains = grouped.setdefault(row["o_id"], (row, []))
+        if row["o_domain"] is not None:
+            domains.append(row["o_domain"])
+    return [
+        (
+            membership_from({c: row[c.name] for c in _m.c}),
+            organization_from({c: row[f"o_{c.name}"] for c in _o.c}, domains),
+        )
+        for row, domains in grouped.values()
+    ]
 
 
 def membership_from(row: Mapping[Any, Any]) -> Membership:
@@ -99,6 +127,8 @@ class SqlMembershipRepository:
 
     async def list_for_user(self, user_id: str) -> list[tuple[Membership, Organization]]:
         """A user's memberships with their organizations, ordered by slug."""
+        if self._db.driver_path:
+            return _memberships_from(await fetch_all(self._db, _FOR_USER, {"user_id": user_id}))
         query = (
             select(_m, organizations)
             .join(organizations, organizations.c.id == _m.c.org_id)

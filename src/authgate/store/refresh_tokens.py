@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, literal, or_, select, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 
 from authgate.identity.models import Role
-from authgate.store.driver import DriverStatement, fetch_row
+from authgate.store.driver import DriverStatement, execute, fetch_row
 from authgate.store.rotation import (
     ROTATE_PG,
     family_from,
@@ -56,21 +56,31 @@ _FIND_WITH_ROLE = (
 )
 _FIND_WITH_ROLE_DRIVER = DriverStatement(_FIND_WITH_ROLE)
 _ROTATE_DRIVER = DriverStatement(ROTATE_PG)
+_INSERT_FAMILY = DriverStatement(insert(_f))
+_INSERT_TOKEN = DriverStatement(insert(_rt))
+_GET_FAMILY = DriverStatement(select(_f).where(_f.c.id == bindparam("family_id")))
 
 
-def _create_family_statement(family: Mapping[str, Any], first: RefreshToken) -> Any:
+def _create_family_statement() -> Any:
     """PostgreSQL: the family and its first token in one statement (a data-modifying CTE)."""
-    created = insert(_f).values(family).returning(_f.c.id).cte("created_family")
-    token = token_values(first, family["id"])
+    created = (
+        insert(_f)
+        .values({column.name: bindparam(column.name, type_=column.type) for column in _f.c})
+        .returning(_f.c.id)
+        .cte("created_family")
+    )
     names = ["token_hash", "family_id", "created_at", "expires_at", "used_at"]
     row = select(
-        literal(token["token_hash"], _rt.c.token_hash.type),
+        bindparam("token_hash", type_=_rt.c.token_hash.type),
         created.c.id,
-        literal(token["created_at"], UtcDateTime()),
-        literal(token["expires_at"], UtcDateTime()),
-        literal(token["used_at"], UtcDateTime()),
+        bindparam("token_created_at", type_=UtcDateTime()),
+        bindparam("token_expires_at", type_=UtcDateTime()),
+        bindparam("token_used_at", type_=UtcDateTime()),
     )
     return insert(_rt).from_select(names, row).add_cte(created)
+
+
+_CREATE_FAMILY_PG = DriverStatement(_create_family_statement())
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -121,10 +131,24 @@ class SqlRefreshTokenRepository:
     async def create_family(self, family: TokenFamily, first: RefreshToken) -> None:
         """Insert a new family with its first token (which joins this family)."""
         family_values = {column.name: getattr(family, column.name) for column in _f.c}
+        token = token_values(first, family.id)
+        statements = [(_INSERT_FAMILY, family_values), (_INSERT_TOKEN, token)]
         if self._db.dialect == "postgresql":
             # One statement, atomic alone: every sign-in runs it, so spare the round trips.
+            combined = {
+                **family_values,
+                "token_hash": first.token_hash,
+                "token_created_at": first.created_at,
+                "token_expires_at": first.expires_at,
+                "token_used_at": first.used_at,
+            }
+            statements = [(_CREATE_FAMILY_PG, combined)]
+        if self._db.driver_path:
+            await execute(self._db, statements, conflict=_DUPLICATE)
+            return
+        if self._db.dialect == "postgresql":
             async with self._db.unique(_DUPLICATE, single_statement=True) as conn:
-                await conn.execute(_create_family_statement(family_values, first))
+                await conn.execute(_CREATE_FAMILY_PG.statement, combined)
             return
         async with self._db.unique(_DUPLICATE) as conn:
             await conn.execute(insert(_f).values(family_values))
@@ -148,7 +172,7 @@ class SqlRefreshTokenRepository:
     ) -> tuple[TokenFamily, RefreshToken, Role | None] | None:
         """:meth:`find`, plus the role the user holds now in the family's organization
         (None when the user is disabled, not a member, or DENY): one query for a refresh."""
-        if _fast(self._db):
+        if self._db.driver_path:
             found = await fetch_row(self._db, _FIND_WITH_ROLE_DRIVER, {"token_hash": token_hash})
         else:
             async with self._db.connection(write=False) as conn:
@@ -158,6 +182,9 @@ class SqlRefreshTokenRepository:
 
     async def get_family(self, family_id: str) -> TokenFamily | None:
         """By id (``sid``)."""
+        if self._db.driver_path:
+            found = await fetch_row(self._db, _GET_FAMILY, {"family_id": family_id})
+            return None if found is None else _family(found)
         async with self._db.connection(write=False) as conn:
             row = (await conn.execute(select(_f).where(_f.c.id == family_id))).one_or_none()
         return None if row is None else family_from(row._mapping)

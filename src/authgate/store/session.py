@@ -19,9 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import QueuePool
 
 from authgate.errors import Conflict, ServiceUnavailable
-from authgate.store.database import BEGIN_MODE_OPTION, create_engine
+from authgate.store.database import (
+    BEGIN_MODE_OPTION,
+    UNAVAILABLE,
+    create_engine,
+    is_memory_sqlite,
+)
+from authgate.store.sqlite_driver import SqliteDriver
 
-UNAVAILABLE = "the database cannot be reached or is busy; check that it is running and retry"
 _PG_UNIQUE_VIOLATION = "23505"
 _SQLITE_UNIQUE = {"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}
 
@@ -109,6 +114,11 @@ class Database:
             # SQLite reads share one snapshot but need no write lock; writes take it up front.
             self._reader = engine.execution_options(**{BEGIN_MODE_OPTION: "DEFERRED"})
             self._statement = engine
+        self.sqlite_driver: SqliteDriver | None = None
+        """SQLite files only: the connection hot-path statements run on (see store.driver)."""
+        url = engine.url
+        if self.dialect == "sqlite" and not is_memory_sqlite(url) and not url.query.get("uri"):
+            self.sqlite_driver = SqliteDriver(str(url.database))
         self.gate = _FairGate(engine)
         """Admits a task to the pool first come, first served (see :class:`_FairGate`)."""
         # One variable per Database: two databases in one process never share a connection.
@@ -130,6 +140,14 @@ class Database:
     def in_transaction(self) -> bool:
         """Whether the current task is inside :meth:`transaction`."""
         return self._current.get() is not None
+
+    @property
+    def driver_path(self) -> bool:
+        """Whether a statement that is atomic alone may take :mod:`authgate.store.driver`:
+        outside a transaction, on PostgreSQL or a SQLite file."""
+        if self._current.get() is not None:
+            return False
+        return self.sqlite_driver is not None or self.dialect == "postgresql"
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -205,6 +223,8 @@ class Database:
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
+        if self.sqlite_driver is not None:
+            await self.sqlite_driver.close()
         await self.engine.dispose()
 
     @asynccontextmanager

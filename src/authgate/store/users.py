@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from authgate.errors import NotFound
 from authgate.identity.models import User
+from authgate.store.driver import DriverStatement, fetch_row
 from authgate.store.session import Database
 from authgate.store.tables import users
 
 _EMAIL_TAKEN = "a user with this email address already exists"
 
 _u = users
+_BY_EMAIL = DriverStatement(select(_u).where(_u.c.email == bindparam("email")))
 
 
 def user_from(row: Mapping[Any, Any]) -> User:
@@ -63,6 +65,9 @@ class SqlUserRepository:
 
     async def get_by_email(self, email: str) -> User | None:
         """By email, compared lower-cased."""
+        if self._db.driver_path:
+            found = await fetch_row(self._db, _BY_EMAIL, {"email": email.lower()})
+            return None if found is None else user_from({c: found[c.name] for c in _u.c})
         async with self._db.connection(write=False) as conn:
             query = select(_u).where(_u.c.email == email.lower())
             row = (await conn.execute(query)).one_or_none()
