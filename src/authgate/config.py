@@ -7,7 +7,9 @@ then defaults. Nothing here is read at import time: call :func:`load_settings`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -89,6 +91,56 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     proxy_headers: bool = Field(default=False, description="Trust X-Forwarded-For from proxies.")
 
+    # egress
+    egress_allowed_hosts: tuple[str, ...] = Field(
+        default=(),
+        description="Internal hosts functions may reach despite the SSRF policy: host names, "
+        "addresses or networks, comma-separated (e.g. api.internal,10.1.0.0/16,::1).",
+    )
+    egress_proxy_url: str | None = Field(
+        default=None,
+        description="An http(s) proxy every upstream request goes through (e.g. "
+        "http://proxy.internal:3128); hosts are still checked before they are sent to it.",
+    )
+    egress_source_address: str | None = Field(
+        default=None,
+        description="The local IP address upstream connections leave from, so upstreams can "
+        "allow-list it.",
+    )
+    egress_http2: bool = Field(
+        default=True, description="Use HTTP/2 with upstreams that offer it (TLS ALPN)."
+    )
+    egress_max_connections: int = Field(
+        default=100, ge=1, le=10000, description="Upstream connections each node keeps at most."
+    )
+
+    @field_validator("egress_allowed_hosts", mode="before")
+    @classmethod
+    def _split_allowed_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            for entry in value:
+                _check_egress_host(str(entry))
+        return value
+
+    @field_validator("egress_proxy_url")
+    @classmethod
+    def _proxy_is_http(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL such as http://proxy:3128")
+        return value
+
+    @field_validator("egress_source_address")
+    @classmethod
+    def _source_is_an_address(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ipaddress.ip_address(value)
+            except ValueError:
+                raise ValueError("must be an IP address of this machine, e.g. 192.0.2.10") from None
+        return value
+
     @field_validator("argon2_memory_kib")
     @classmethod
     def _memory_at_owasp_minimum(cls, value: int) -> int:
@@ -151,6 +203,24 @@ class Settings(BaseSettings):
 
 
 _FIELDS = set(Settings.model_fields)
+
+
+_EGRESS_HOST_NAME = re.compile(r"[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*\.?")
+
+
+def _check_egress_host(entry: str) -> None:
+    """An allow-list entry must be an IP address, a network or a host name."""
+    try:
+        ipaddress.ip_network(entry.strip("[]"), strict=False)
+        return
+    except ValueError:
+        pass
+    name = entry.lower()
+    last_label = name.rstrip(".").rsplit(".", 1)[-1]
+    if len(name) > 253 or not _EGRESS_HOST_NAME.fullmatch(name) or last_label.isdigit():
+        raise ValueError(
+            f"{entry!r} is not a host name, an IP address or a network such as 10.0.0.0/8"
+        )
 
 
 def _env_name(field: str) -> str:

@@ -289,3 +289,46 @@ def test_malformed_secret_values_from_the_toml_file_are_never_shown(
     error = _error({"AUTHGATE_CONFIG": str(config)})
     assert setting in error.message
     assert CANARY not in _everything_said(error)
+
+
+def test_egress_settings_from_the_environment() -> None:
+    settings = load_settings(
+        env={
+            "AUTHGATE_EGRESS_ALLOWED_HOSTS": " api.internal, 10.1.0.0/16 ,::1,127.0.0.1",
+            "AUTHGATE_EGRESS_PROXY_URL": "http://proxy.internal:3128",
+            "AUTHGATE_EGRESS_SOURCE_ADDRESS": "192.0.2.10",
+            "AUTHGATE_EGRESS_HTTP2": "false",
+            "AUTHGATE_EGRESS_MAX_CONNECTIONS": "7",
+        }
+    )
+    assert settings.egress_allowed_hosts == ("api.internal", "10.1.0.0/16", "::1", "127.0.0.1")
+    assert settings.egress_proxy_url == "http://proxy.internal:3128"
+    assert settings.egress_source_address == "192.0.2.10"
+    assert settings.egress_http2 is False
+    assert settings.egress_max_connections == 7
+    defaults = load_settings(env={})
+    assert defaults.egress_allowed_hosts == ()
+    assert defaults.egress_proxy_url is None
+    assert defaults.egress_http2 is True
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("AUTHGATE_EGRESS_ALLOWED_HOSTS", "api.internal,not a host"),
+        ("AUTHGATE_EGRESS_ALLOWED_HOSTS", "10.0.0.0/33"),
+        ("AUTHGATE_EGRESS_ALLOWED_HOSTS", "2130706433"),
+        ("AUTHGATE_EGRESS_PROXY_URL", "socks5://proxy:1080"),
+        ("AUTHGATE_EGRESS_SOURCE_ADDRESS", "eth0"),
+        ("AUTHGATE_EGRESS_MAX_CONNECTIONS", "0"),
+    ],
+)
+def test_invalid_egress_settings_name_the_variable(variable: str, value: str) -> None:
+    error = _error({variable: value})
+    assert variable in error.message
+
+
+def test_an_egress_proxy_password_is_never_shown() -> None:
+    error = _error({"AUTHGATE_EGRESS_PROXY_URL": f"ftp://user:{CANARY}@proxy:21"})
+    assert "AUTHGATE_EGRESS_PROXY_URL" in error.message
+    assert CANARY not in _everything_said(error)

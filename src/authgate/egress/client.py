@@ -1,0 +1,320 @@
+"""The SSRF-safe egress client: :class:`EgressClient` implements the engine's ``Upstream``.
+
+One client (one bounded ``httpcore`` connection pool, HTTP/1.1 and HTTP/2 by ALPN) serves a
+whole process. For each request it:
+
+1. refuses a bad method, URL or header before anything is sent (:mod:`.headers`,
+   :mod:`.targets`) and a host outside the request's ``allowed_hosts``;
+2. connects only to addresses the address policy allows, resolving each host once and
+   connecting to the address it checked (:mod:`.network`);
+3. follows redirects itself, re-checking each hop and dropping credentials when a hop leaves
+   the origin (:mod:`.redirects`);
+4. reads the body within ``max_bytes`` after decoding (:mod:`.decoding`), all of it within
+   ``timeout`` seconds.
+
+With an outbound proxy, the client connects only to the proxy. Each hop's host is still
+checked first (an address directly; a name by resolving it and checking every address), but
+the proxy resolves the name again, so DNS rebinding is only prevented when the proxy enforces
+its own egress policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from types import TracebackType
+
+import httpcore
+import httpx
+
+from authgate.egress.decoding import ACCEPT_ENCODING, BoundedBody
+from authgate.egress.errors import (
+    HostNotAllowed,
+    InvalidUpstreamRequest,
+    MalformedUpstreamResponse,
+    TooManyRedirects,
+    UpstreamTimeout,
+    UpstreamTooLarge,
+    UpstreamUnreachable,
+)
+from authgate.egress.headers import check_headers, check_method, has_header
+from authgate.egress.network import DestinationGuard, GuardedNetworkBackend, Resolver
+from authgate.egress.network import system_resolver as _system_resolver
+from authgate.egress.policy import AddressPolicy
+from authgate.egress.redirects import REDIRECT_STATUSES, Hop, next_hop
+from authgate.egress.targets import DEFAULT_PORTS, host_of, parse_target
+from authgate.functions.errors import UpstreamError
+from authgate.functions.ports import UpstreamLimits, UpstreamRequest, UpstreamResponse
+
+DEFAULT_USER_AGENT = "authgate"
+REDIRECT_DRAIN_BYTES = 64 * 1024  # a redirect's body is read this far so the connection is reused
+_BODYLESS_STATUSES = frozenset({204, 304})
+_METHODS_WITH_CONTENT = frozenset({"POST", "PUT", "PATCH"})
+_SHOWN_ERROR_LENGTH = 200
+_DIGITS = frozenset("0123456789")
+_MAX_LENGTH_DIGITS = 18  # longer declared lengths are too large without parsing them
+
+
+class EgressClient:
+    """Sends upstream requests safely; one per process, closed with :meth:`aclose`."""
+
+    def __init__(
+        self,
+        policy: AddressPolicy | None = None,
+        *,
+        resolver: Resolver = _system_resolver,
+        proxy: str | None = None,
+        local_address: str | None = None,
+        http2: bool = True,
+        max_connections: int = 100,
+        max_keepalive_connections: int | None = None,
+        keepalive_expiry: float = 30.0,
+        ssl_context: ssl.SSLContext | None = None,
+        user_agent: str = DEFAULT_USER_AGENT,
+    ) -> None:
+        self._guard = DestinationGuard(policy or AddressPolicy(), resolver)
+        self._proxied = proxy is not None
+        self._user_agent = user_agent.encode("ascii")
+        trusted: frozenset[tuple[str, int]] = frozenset()
+        proxy_config: httpcore.Proxy | None = None
+        if proxy is not None:
+            proxy_config, trusted = _proxy_config(proxy)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context,
+            proxy=proxy_config,
+            max_connections=max_connections,
+            max_keepalive_connections=max_keepalive_connections,
+            keepalive_expiry=keepalive_expiry,
+            http1=True,
+            http2=http2,
+            local_address=local_address,
+            network_backend=GuardedNetworkBackend(self._guard, trusted=trusted),
+        )
+
+    async def aclose(self) -> None:
+        """Close every pooled connection; the client is unusable afterwards."""
+        await self._pool.aclose()
+
+    async def __aenter__(self) -> EgressClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def send(self, request: UpstreamRequest, limits: UpstreamLimits) -> UpstreamResponse:
+        """The upstream's response, or an :class:`UpstreamError` naming host and rule."""
+        _check_limits(limits)
+        hop = Hop(
+            method=check_method(request.method),
+            url=parse_target(request.url),
+            headers=check_headers(request.headers),
+            body=request.body,
+        )
+        sensitive = frozenset(name.lower() for name in request.sensitive_headers)
+        allowed = (
+            None
+            if request.allowed_hosts is None
+            else frozenset(host.lower().removesuffix(".") for host in request.allowed_hosts)
+        )
+        try:
+            async with asyncio.timeout(limits.timeout):
+                return await self._follow(hop, limits, sensitive, allowed)
+        except TimeoutError:
+            raise UpstreamTimeout(
+                f"the upstream {hop.url.host} did not answer in full within "
+                f"{limits.timeout:g} seconds (redirects included); it may be slow or down"
+            ) from None
+
+    async def _follow(
+        self,
+        hop: Hop,
+        limits: UpstreamLimits,
+        sensitive: frozenset[str],
+        allowed: frozenset[str] | None,
+    ) -> UpstreamResponse:
+        redirects = 0
+        while True:
+            await self._check_destination(hop, allowed, redirected=redirects > 0)
+            outcome = await self._exchange(hop, limits, sensitive, redirects)
+            if isinstance(outcome, UpstreamResponse):
+                return outcome
+            hop = outcome
+            redirects += 1
+
+    async def _check_destination(
+        self, hop: Hop, allowed: frozenset[str] | None, *, redirected: bool
+    ) -> None:
+        host = host_of(hop.url)
+        if allowed is not None and host not in allowed:
+            what = "a redirect to" if redirected else "the request to"
+            bound = ", ".join(sorted(allowed))[:200] or "(no host)"
+            raise HostNotAllowed(
+                f"refusing {what} {host}: the request carries a credential bound to {bound}; "
+                "add the host to the credential's allowed hosts if it should receive it"
+            )
+        if self._proxied:
+            await self._guard.addresses(hop.url.host, _port_of(hop.url))
+        else:
+            # An address is refused here even when a pooled connection could carry it; a
+            # name is resolved and checked when a connection to it is opened.
+            self._guard.policy.check_host(hop.url.host)
+
+    async def _exchange(
+        self, hop: Hop, limits: UpstreamLimits, sensitive: frozenset[str], redirects: int
+    ) -> UpstreamResponse | Hop:
+        host = hop.url.host
+        try:
+            response = await self._pool.handle_async_request(self._wire_request(hop))
+            try:
+                return await self._outcome(hop, response, limits, sensitive, redirects)
+            finally:
+                await response.aclose()
+        except UpstreamError:
+            raise
+        except httpcore.ConnectError as exc:
+            reason = (str(exc) or type(exc).__name__)[:_SHOWN_ERROR_LENGTH]
+            raise UpstreamUnreachable(
+                f"could not connect to {host} port {_port_of(hop.url)}: {reason}"
+            ) from None
+        except httpcore.NetworkError:
+            raise UpstreamUnreachable(
+                f"the connection to {host} broke off before the response was complete"
+            ) from None
+        except httpcore.ProtocolError:
+            raise MalformedUpstreamResponse(
+                f"the upstream {host} sent a response that is not valid HTTP"
+            ) from None
+        except httpcore.ProxyError:
+            raise UpstreamUnreachable(
+                f"the outbound proxy would not open a connection to {host}"
+            ) from None
+        except httpcore.TimeoutException:
+            raise UpstreamTimeout(f"the upstream {host} did not answer in time") from None
+        except httpcore.UnsupportedProtocol:
+            raise InvalidUpstreamRequest(f"the URL for {host} is not an http(s) URL") from None
+
+    def _wire_request(self, hop: Hop) -> httpcore.Request:
+        url = hop.url
+        headers = [(b"Host", url.netloc)]
+        if not has_header(hop.headers, b"user-agent"):
+            headers.append((b"User-Agent", self._user_agent))
+        if not has_header(hop.headers, b"accept-encoding"):
+            headers.append((b"Accept-Encoding", ACCEPT_ENCODING))
+        headers.extend(hop.headers)
+        if hop.body is not None or hop.method in _METHODS_WITH_CONTENT:
+            headers.append((b"Content-Length", str(len(hop.body or b"")).encode("ascii")))
+        target = httpcore.URL(
+            scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+        )
+        return httpcore.Request(hop.method, target, headers=headers, content=hop.body or b"")
+
+    async def _outcome(
+        self,
+        hop: Hop,
+        response: httpcore.Response,
+        limits: UpstreamLimits,
+        sensitive: frozenset[str],
+        redirects: int,
+    ) -> UpstreamResponse | Hop:
+        headers = tuple(
+            (name.decode("latin-1").lower(), value.decode("latin-1"))
+            for name, value in response.headers
+        )
+        location = next(
+            (value for name, value in response.headers if name.lower() == b"location"), None
+        )
+        if response.status in REDIRECT_STATUSES and location is not None:
+            if redirects >= limits.max_redirects:
+                raise TooManyRedirects(
+                    f"the upstream {hop.url.host} redirected more than "
+                    f"{limits.max_redirects} times; point the function at the final URL"
+                )
+            following = next_hop(hop, response.status, location, sensitive)
+            await _drain(response)
+            return following
+        body = await self._read_body(hop, response, headers, limits.max_bytes)
+        if body.decoded:
+            headers = tuple(
+                (name, value)
+                for name, value in headers
+                if name not in ("content-encoding", "content-length")
+            )
+        version = response.extensions.get("http_version", b"HTTP/1.1")
+        return UpstreamResponse(
+            status=response.status,
+            headers=headers,
+            body=body.finish(),
+            url=str(hop.url),
+            http_version=version.decode("ascii") if isinstance(version, bytes) else "HTTP/1.1",
+        )
+
+    async def _read_body(
+        self,
+        hop: Hop,
+        response: httpcore.Response,
+        headers: tuple[tuple[str, str], ...],
+        max_bytes: int,
+    ) -> BoundedBody:
+        host = hop.url.host
+        if hop.method == "HEAD" or response.status in _BODYLESS_STATUSES:
+            return BoundedBody(None, max_bytes, host)
+        encoding = ", ".join(value for name, value in headers if name == "content-encoding")
+        body = BoundedBody(encoding or None, max_bytes, host)
+        for name, value in headers:
+            if name == "content-length" and _exceeds(value.strip(), max_bytes):
+                raise UpstreamTooLarge(
+                    f"the response from {host} declares {value.strip()[:24]} bytes, more than "
+                    f"the bound of {max_bytes}; raise the function's size bound or ask for less"
+                )
+        async for chunk in response.aiter_stream():
+            body.feed(chunk)
+        return body
+
+
+def _exceeds(declared: str, max_bytes: int) -> bool:
+    """Whether a Content-Length value declares more than ``max_bytes`` (h11/h2 check syntax)."""
+    if not declared or not set(declared) <= _DIGITS:
+        return False
+    return len(declared) > _MAX_LENGTH_DIGITS or int(declared) > max_bytes
+
+
+async def _drain(response: httpcore.Response) -> None:
+    """Read a little of a redirect's body, so a short one leaves the connection reusable."""
+    received = 0
+    async for chunk in response.aiter_stream():
+        received += len(chunk)
+        if received > REDIRECT_DRAIN_BYTES:
+            return
+
+
+def _port_of(url: httpx.URL) -> int:
+    return url.port if url.port is not None else DEFAULT_PORTS[url.scheme]
+
+
+def _check_limits(limits: UpstreamLimits) -> None:
+    if limits.timeout <= 0 or limits.max_bytes < 0 or limits.max_redirects < 0:
+        raise InvalidUpstreamRequest(
+            "the request's limits must have a positive timeout and non-negative max_bytes "
+            "and max_redirects"
+        )
+
+
+def _proxy_config(proxy: str) -> tuple[httpcore.Proxy, frozenset[tuple[str, int]]]:
+    """The pool's proxy setting and the proxy's own address, which is connected to unchecked."""
+    try:
+        url = httpx.URL(proxy)
+    except httpx.InvalidURL:
+        raise ValueError(
+            "the proxy is not a valid URL such as http://proxy.internal:3128"
+        ) from None
+    if url.scheme not in DEFAULT_PORTS or not url.host:
+        raise ValueError("the proxy must be an http:// or https:// URL with a host")
+    port = _port_of(url)
+    auth = (url.username, url.password) if url.userinfo else None
+    target = httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=port, target=b"/")
+    return httpcore.Proxy(url=target, auth=auth), frozenset({(url.raw_host.decode("ascii"), port)})
