@@ -26,6 +26,7 @@ from authgate.crypto.passwords import Argon2Hasher
 from authgate.crypto.root_key import derive_key, load_or_create_root_key
 from authgate.crypto.sealing import Sealer
 from authgate.errors import ConfigurationError
+from authgate.functions.ports import CredentialKind, ResolvedCredential
 from authgate.http.application import build_asgi, build_fastapi
 from authgate.http.services import Services
 from authgate.identity.accounts import AccountService
@@ -46,6 +47,9 @@ from authgate.tokens.introspection import Introspector
 from authgate.tokens.keyring import Keyring
 from authgate.tokens.sessions import SessionService
 from authgate.tokens.signing_keys import SigningKeyManager
+from authgate.vault.keys import envelope_from_settings
+from authgate.vault.models import UsableCredential
+from authgate.vault.service import VaultService
 
 log = structlog.get_logger("authgate")
 KEY_RELOAD_SECONDS = 30
@@ -175,8 +179,21 @@ async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtim
         access=access,
         keyring=keyring,
         ping_database=store.ping,
+        vault=VaultService(
+            deps, store.vault, envelope_from_settings(settings, root), _for_functions
+        ),
     )
     return Runtime(services, store, keys, hasher, redis_client)
+
+
+def _for_functions(credential: UsableCredential) -> ResolvedCredential:
+    # The vault sits below the function engine, so it cannot build the engine's type.
+    return ResolvedCredential(
+        name=credential.name,
+        kind=CredentialKind(credential.send_as),
+        value=credential.value,
+        allowed_hosts=credential.allowed_hosts,
+    )
 
 
 async def _reload_keys_forever(keys: SigningKeyManager) -> None:

@@ -7,6 +7,7 @@ then defaults. Nothing here is read at import time: call :func:`load_settings`.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import os
 import re
@@ -141,6 +142,38 @@ class Settings(BaseSettings):
                 raise ValueError("must be an IP address of this machine, e.g. 192.0.2.10") from None
         return value
 
+    # vault
+    vault_kek: SecretStr | None = Field(
+        default=None,
+        description="Vault key-encryption key: 32 random bytes, base64. Default: derived "
+        "from the root key (secret_key or the data directory's key file).",
+    )
+    vault_previous_keks: tuple[SecretStr, ...] = Field(
+        default=(),
+        description="Older vault KEKs (comma-separated base64), still accepted for unwrapping "
+        "until `authgate keys rotate-kek` has re-wrapped every data key.",
+    )
+
+    @field_validator("vault_kek")
+    @classmethod
+    def _vault_kek_is_32_bytes(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            _check_kek(value.get_secret_value())
+        return value
+
+    @field_validator("vault_previous_keks", mode="before")
+    @classmethod
+    def _split_previous_keks(cls, value: object) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, str):
+            value = [part for part in value.replace("\n", ",").split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            for item in value:
+                raw = item.get_secret_value() if isinstance(item, SecretStr) else str(item)
+                _check_kek(raw)
+        return value
+
     @field_validator("argon2_memory_kib")
     @classmethod
     def _memory_at_owasp_minimum(cls, value: int) -> int:
@@ -203,6 +236,21 @@ class Settings(BaseSettings):
 
 
 _FIELDS = set(Settings.model_fields)
+
+
+def _check_kek(text: str) -> None:
+    """A vault KEK must be exactly 32 bytes of base64 (the message never shows the value)."""
+    stripped = text.strip()
+    try:
+        padded = stripped + "=" * (-len(stripped) % 4)
+        raw = base64.b64decode(padded, altchars=b"-_", validate=True)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise ValueError(
+            "must be 32 random bytes in base64, e.g. the output of `python -c 'import "
+            "base64,secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())'`"
+        )
 
 
 _EGRESS_HOST_NAME = re.compile(r"[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*\.?")
@@ -293,7 +341,7 @@ def _describe(exc: ValidationError, origin: Mapping[str, str]) -> str:
     lines = ["invalid settings:"]
     for error in exc.errors():
         field = str(error["loc"][0]) if error["loc"] else "secret_key"
-        if "secret" in field or "password" in field:
+        if "secret" in field or "password" in field or "kek" in field:
             shown = "(value hidden)"
         elif field.endswith("_url"):
             shown = repr(redact_url(str(error.get("input"))))

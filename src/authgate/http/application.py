@@ -19,7 +19,17 @@ from authgate.errors import AuthgateError, PayloadTooLarge
 from authgate.http.errors import error_body, error_headers, install_error_handlers
 from authgate.http.middleware import ClientGone, LimitAndObserve, read_bounded
 from authgate.http.oauth_forms import MAX_FORM_BYTES
-from authgate.http.routes import admin, auth, health, invites, me, oauth, orgs, pages
+from authgate.http.routes import (
+    admin,
+    auth,
+    credentials,
+    health,
+    invites,
+    me,
+    oauth,
+    orgs,
+    pages,
+)
 from authgate.http.services import Services
 from authgate.http.token_endpoint import token_request
 
@@ -39,7 +49,7 @@ def build_fastapi(lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None
         description="A self-hosted identity and data gateway for apps.",
         lifespan=lifespan,
     )
-    for module in (health, oauth, auth, me, orgs, invites, admin, pages):
+    for module in (health, oauth, auth, me, orgs, invites, admin, credentials, pages):
         app.include_router(module.router)
     install_error_handlers(app)
     return app

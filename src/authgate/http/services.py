@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from authgate.config import Settings
+from authgate.functions.ports import ResolvedCredential
 from authgate.identity.accounts import AccountService
 from authgate.identity.deps import IdentityDeps
 from authgate.identity.invites import InviteService
@@ -16,6 +17,7 @@ from authgate.tokens.clients import ServiceClients
 from authgate.tokens.introspection import Introspector
 from authgate.tokens.keyring import Keyring
 from authgate.tokens.sessions import SessionService
+from authgate.vault.service import VaultService
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +36,4 @@ class Services:
     access: AccessTokens
     keyring: Keyring
     ping_database: Callable[[], Awaitable[None]]
+    vault: VaultService[ResolvedCredential]

@@ -22,6 +22,7 @@ from authgate.store.service_clients import SqlServiceClientRepository
 from authgate.store.session import Database
 from authgate.store.signing_keys import SqlSigningKeyRepository
 from authgate.store.users import SqlUserRepository
+from authgate.store.vault import SqlVaultRepository
 
 PING_TIMEOUT = 5.0
 """Seconds :meth:`SqlStore.ping` waits for the database before calling it unavailable."""
@@ -46,6 +47,7 @@ class SqlStore:
         self.refresh_tokens = SqlRefreshTokenRepository(db)
         self.signing_keys = SqlSigningKeyRepository(db)
         self.service_clients = SqlServiceClientRepository(db)
+        self.vault = SqlVaultRepository(db)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

@@ -19,10 +19,12 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from authgate.identity.models import DomainJoin, RequestStatus, Role, TokenPurpose
 from authgate.store.types import JsonType, StrEnumType, UtcDateTime
+from authgate.vault.models import CredentialKind
 
 # Deterministic constraint names, so migrations can refer to them on every backend.
 metadata = MetaData(
@@ -198,4 +200,43 @@ service_clients = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("disabled", Boolean, nullable=False),
     Index(None, "org_id"),
+)
+
+
+# --- vault ------------------------------------------------------------------------------
+# Credentials (metadata only) and their sealed versions. ``solution`` is '' for an
+# organization-wide credential, so that the unique constraint holds on every backend.
+# The KEK never enters the database: only its id, next to each wrapped data key.
+
+vault_credentials = Table(
+    "vault_credentials",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    _fk("org_id", "organizations.id"),
+    Column("solution", String(128), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("kind", StrEnumType(CredentialKind), nullable=False),
+    Column("allowed_hosts", JsonType, nullable=False),
+    Column("device_usable", Boolean, nullable=False),
+    Column("description", String(500), nullable=False),
+    Column("oauth", JsonType),
+    _fk("created_by", "users.id", on_delete="SET NULL"),
+    Column("created_at", UtcDateTime(), nullable=False),
+    _fk("updated_by", "users.id", on_delete="SET NULL"),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("org_id", "solution", "name"),
+)
+
+vault_secret_versions = Table(
+    "vault_secret_versions",
+    metadata,
+    _fk("credential_id", "vault_credentials.id", primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("ciphertext", LargeBinary, nullable=False),
+    Column("wrapped_key", LargeBinary, nullable=False),
+    Column("kek_id", String(64), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("superseded_at", UtcDateTime()),
+    Index(None, "kek_id"),
 )

@@ -1,0 +1,260 @@
+"""The vault's credentials and sealed versions on SQL (SQLite and PostgreSQL).
+
+Implements :class:`authgate.vault.ports.CredentialRepository` and
+:class:`authgate.vault.ports.KeyRotationRepository`. The organization-wide scope is stored
+as solution ``''`` so that one unique constraint covers both scopes on every backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, delete, func, insert, select, update
+
+from authgate.crypto.envelope import SealedSecret
+from authgate.errors import Conflict
+from authgate.store.session import Database
+from authgate.store.tables import vault_credentials, vault_secret_versions
+from authgate.vault.models import (
+    Credential,
+    OAuthClientConfig,
+    SecretVersion,
+    WrappedKeyRow,
+)
+
+_c = vault_credentials
+_v = vault_secret_versions
+_TAKEN = "a credential with this name already exists in this scope"
+_CHANGED = "the credential was changed by another request meanwhile; send the change again"
+ORG_WIDE = ""
+
+
+def _scope(solution: str | None) -> str:
+    return ORG_WIDE if solution is None else solution
+
+
+def _oauth_to_json(config: OAuthClientConfig | None) -> dict[str, Any] | None:
+    if config is None:
+        return None
+    return {
+        "authorize_url": config.authorize_url,
+        "token_url": config.token_url,
+        "client_id": config.client_id,
+        "scopes": list(config.scopes),
+        "pkce": config.pkce,
+        "extra_authorize_params": [list(pair) for pair in config.extra_authorize_params],
+    }
+
+
+def _oauth_from_json(data: Mapping[str, Any] | None) -> OAuthClientConfig | None:
+    if data is None:
+        return None
+    return OAuthClientConfig(
+        authorize_url=data["authorize_url"],
+        token_url=data["token_url"],
+        client_id=data["client_id"],
+        scopes=tuple(data["scopes"]),
+        pkce=bool(data["pkce"]),
+        extra_authorize_params=tuple((k, v) for k, v in data["extra_authorize_params"]),
+    )
+
+
+def _metadata_values(credential: Credential) -> dict[str, Any]:
+    return {
+        "kind": credential.kind,
+        "allowed_hosts": list(credential.allowed_hosts),
+        "device_usable": credential.device_usable,
+        "description": credential.description,
+        "oauth": _oauth_to_json(credential.oauth),
+        "updated_by": credential.updated_by,
+        "updated_at": credential.updated_at,
+        "version": credential.version,
+    }
+
+
+def _credential_from(row: Mapping[Any, Any]) -> Credential:
+    return Credential(
+        id=row["id"],
+        org_id=row["org_id"],
+        name=row["name"],
+        kind=row["kind"],
+        solution=row["solution"] or None,
+        allowed_hosts=tuple(row["allowed_hosts"]),
+        device_usable=row["device_usable"],
+        description=row["description"],
+        oauth=_oauth_from_json(row["oauth"]),
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        updated_by=row["updated_by"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+    )
+
+
+def _sealed_from(row: Mapping[Any, Any]) -> SealedSecret:
+    return SealedSecret(bytes(row["ciphertext"]), bytes(row["wrapped_key"]), row["kek_id"])
+
+
+def _version_values(secret: SecretVersion) -> dict[str, Any]:
+    return {
+        "credential_id": secret.credential_id,
+        "version": secret.version,
+        "ciphertext": secret.sealed.ciphertext,
+        "wrapped_key": secret.sealed.wrapped_key,
+        "kek_id": secret.sealed.kek_id,
+        "created_at": secret.created_at,
+        "superseded_at": None,
+    }
+
+
+# The current version joined to its credential: what a call reads, in one statement.
+_CURRENT = select(
+    _c, _v.c.ciphertext, _v.c.wrapped_key, _v.c.kek_id, _v.c.created_at.label("sealed_at")
+).join(_v, (_v.c.credential_id == _c.c.id) & (_v.c.version == _c.c.version))
+
+
+class SqlVaultRepository:
+    """Credentials and the wrapped data keys of their versions."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(self, credential: Credential, secret: SecretVersion) -> None:
+        """Insert the credential and its first version; Conflict when the name is taken."""
+        async with self._db.transaction():
+            async with self._db.unique(_TAKEN) as conn:
+                await conn.execute(
+                    insert(_c).values(
+                        id=credential.id,
+                        org_id=credential.org_id,
+                        solution=_scope(credential.solution),
+                        name=credential.name,
+                        created_by=credential.created_by,
+                        created_at=credential.created_at,
+                        **_metadata_values(credential),
+                    )
+                )
+            async with self._db.connection() as conn:
+                await conn.execute(insert(_v).values(**_version_values(secret)))
+
+    async def replace(
+        self,
+        credential: Credential,
+        secret: SecretVersion,
+        *,
+        expected_version: int,
+        prune_before: datetime,
+    ) -> None:
+        """Make ``secret`` current if the version is still ``expected_version``."""
+        async with self._db.transaction() as conn:
+            result = await conn.execute(
+                update(_c)
+                .where((_c.c.id == credential.id) & (_c.c.version == expected_version))
+                .values(**_metadata_values(credential))
+            )
+            if result.rowcount != 1:
+                raise Conflict(_CHANGED)
+            await conn.execute(
+                update(_v)
+                .where((_v.c.credential_id == credential.id) & _v.c.superseded_at.is_(None))
+                .values(superseded_at=secret.created_at)
+            )
+            await conn.execute(insert(_v).values(**_version_values(secret)))
+            await conn.execute(
+                delete(_v).where(
+                    (_v.c.credential_id == credential.id) & (_v.c.superseded_at < prune_before)
+                )
+            )
+
+    async def get(self, org_id: str, name: str, solution: str | None) -> Credential | None:
+        """The credential of exactly this scope."""
+        query = select(_c).where(
+            (_c.c.org_id == org_id) & (_c.c.name == name) & (_c.c.solution == _scope(solution))
+        )
+        async with self._db.connection(write=False) as conn:
+            row = (await conn.execute(query)).one_or_none()
+        return None if row is None else _credential_from(row._mapping)
+
+    async def list_for_org(self, org_id: str) -> list[Credential]:
+        """The organization's credentials by name, organization-wide before scoped."""
+        query = select(_c).where(_c.c.org_id == org_id).order_by(_c.c.name, _c.c.solution)
+        async with self._db.connection(write=False) as conn:
+            rows = (await conn.execute(query)).all()
+        return [_credential_from(row._mapping) for row in rows]
+
+    async def delete(self, credential_id: str) -> bool:
+        """Remove the credential and every version of it."""
+        async with self._db.transaction() as conn:
+            await conn.execute(delete(_v).where(_v.c.credential_id == credential_id))
+            result = await conn.execute(delete(_c).where(_c.c.id == credential_id))
+        return result.rowcount == 1
+
+    async def find_current(
+        self, org_id: str, name: str, solution: str | None
+    ) -> tuple[Credential, SecretVersion] | None:
+        """Solution-scoped first, then organization-wide; with the current version."""
+        scopes = [ORG_WIDE] if solution is None else [solution, ORG_WIDE]
+        query = (
+            _CURRENT.where(
+                (_c.c.org_id == org_id) & (_c.c.name == name) & _c.c.solution.in_(scopes)
+            )
+            .order_by(case((_c.c.solution == ORG_WIDE, 1), else_=0))
+            .limit(1)
+        )
+        async with self._db.connection(write=False) as conn:
+            row = (await conn.execute(query)).one_or_none()
+        if row is None:
+            return None
+        mapping = row._mapping
+        credential = _credential_from(mapping)
+        sealed = _sealed_from(mapping)
+        return credential, SecretVersion(
+            credential.id, credential.version, sealed, mapping["sealed_at"]
+        )
+
+    # --- key rotation -----------------------------------------------------------------
+
+    async def count_by_kek(self) -> dict[str, int]:
+        """Stored versions per KEK id."""
+        query = select(_v.c.kek_id, func.count()).group_by(_v.c.kek_id)
+        async with self._db.connection(write=False) as conn:
+            rows = (await conn.execute(query)).all()
+        return {str(kek_id): int(count) for kek_id, count in rows}
+
+    async def wrapped_elsewhere(self, current_kek_id: str, limit: int) -> list[WrappedKeyRow]:
+        """Up to ``limit`` versions wrapped by another KEK, in a stable order."""
+        query = (
+            select(_v, _c.c.org_id)
+            .join(_c, _c.c.id == _v.c.credential_id)
+            .where(_v.c.kek_id != current_kek_id)
+            .order_by(_v.c.credential_id, _v.c.version)
+            .limit(limit)
+        )
+        async with self._db.connection(write=False) as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            WrappedKeyRow(
+                org_id=row.org_id,
+                credential_id=row.credential_id,
+                version=row.version,
+                sealed=_sealed_from(row._mapping),
+            )
+            for row in rows
+        ]
+
+    async def rewrap(self, row: WrappedKeyRow, sealed: SealedSecret) -> bool:
+        """Compare-and-set the wrapped key of one version, in its own transaction."""
+        async with self._db.connection() as conn:
+            result = await conn.execute(
+                update(_v)
+                .where(
+                    (_v.c.credential_id == row.credential_id)
+                    & (_v.c.version == row.version)
+                    & (_v.c.kek_id == row.sealed.kek_id)
+                    & (_v.c.wrapped_key == row.sealed.wrapped_key)
+                )
+                .values(wrapped_key=sealed.wrapped_key, kek_id=sealed.kek_id)
+            )
+        return result.rowcount == 1

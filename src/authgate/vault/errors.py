@@ -1,0 +1,36 @@
+"""Errors of the vault. Messages name the credential, never any part of its value."""
+
+from __future__ import annotations
+
+from authgate.errors import BadRequest, Forbidden, ValidationFailed
+
+
+class InvalidCredential(ValidationFailed):
+    """A credential's name, kind, fields or allowed hosts are not acceptable."""
+
+    code = "invalid_credential"
+
+
+class CredentialNotUsable(BadRequest):
+    """The credential exists but cannot be used this way (an SQL connection over HTTP)."""
+
+    code = "credential_not_usable"
+
+
+class ConsentRequired(Forbidden):
+    """The signed-in user has no active connection for this OAuth credential."""
+
+    code = "consent_required"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"credential '{name}' needs the user's consent: open "
+            f"/v1/connections/{name}/authorize to connect the account, then call again",
+            details={"authorize": f"/v1/connections/{name}/authorize"},
+        )
+
+
+class NotRefreshable(BadRequest):
+    """Only OAuth credentials can be refreshed after an upstream rejected them."""
+
+    code = "credential_not_refreshable"

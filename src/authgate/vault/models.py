@@ -1,0 +1,128 @@
+"""The vault's values: credentials (metadata), their kinds, and sealed secret versions."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from authgate.crypto.envelope import SealedSecret
+
+
+class CredentialKind(enum.StrEnum):
+    """What a stored credential holds."""
+
+    SECRET = "secret"
+    API_KEY = "api_key"
+    BEARER_TOKEN = "bearer_token"
+    BASIC = "basic"  # username + password; storable, refused by the cloud proxy
+    OAUTH_CLIENT = "oauth_client"  # a provider's client; users connect through it
+    SQL_CONNECTION = "sql_connection"  # a connection URL; never sent to a device
+
+    @property
+    def goes_over_http(self) -> bool:
+        """Whether the credential is sent to HTTP hosts (and so needs allowed hosts)."""
+        return self is not CredentialKind.SQL_CONNECTION
+
+    @property
+    def secret_fields(self) -> tuple[str, ...]:
+        """The fields of the sealed value for this kind."""
+        if self is CredentialKind.BASIC:
+            return ("username", "password")
+        if self is CredentialKind.OAUTH_CLIENT:
+            return ("client_secret",)
+        return ("value",)
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthClientConfig:
+    """The non-secret part of an ``oauth_client`` credential (its secret is sealed)."""
+
+    authorize_url: str
+    token_url: str
+    client_id: str
+    scopes: tuple[str, ...] = ()
+    pkce: bool = True
+    extra_authorize_params: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """A credential's metadata: everything but its value.
+
+    ``solution`` is ``None`` for an organization-wide credential. ``version`` is the
+    current secret version (1 at creation, +1 per replacement).
+    """
+
+    id: str
+    org_id: str
+    name: str
+    kind: CredentialKind
+    solution: str | None
+    allowed_hosts: tuple[str, ...]
+    device_usable: bool
+    description: str
+    oauth: OAuthClientConfig | None
+    created_by: str | None
+    created_at: datetime
+    updated_by: str | None
+    updated_at: datetime
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class SecretVersion:
+    """One sealed version of a credential's value."""
+
+    credential_id: str
+    version: int
+    sealed: SealedSecret
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SecretFields:
+    """A credential's plaintext value fields, in memory only. Never logged, never returned."""
+
+    fields: dict[str, str] = field(repr=False)
+
+    def __getitem__(self, name: str) -> str:
+        return self.fields[name]
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialSpec:
+    """What an administrator submits to create or replace a credential."""
+
+    kind: CredentialKind
+    secret: SecretFields = field(repr=False)
+    allowed_hosts: tuple[str, ...] = ()
+    solution: str | None = None
+    device_usable: bool = False
+    description: str = ""
+    oauth: OAuthClientConfig | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WrappedKeyRow:
+    """What key rotation needs of one stored version: its identity and its wrapped key."""
+
+    org_id: str
+    credential_id: str
+    version: int
+    sealed: SealedSecret
+
+
+@dataclass(frozen=True, slots=True)
+class UsableCredential:
+    """A credential's value for one call, in memory only. Never logged, never returned.
+
+    ``send_as`` is the value of :class:`authgate.functions.ports.CredentialKind` that says
+    how the function engine sends it (``secret``, ``api_key``, ``bearer``, ``oauth`` or
+    ``basic``); the vault sits below the engine, so the wiring converts it.
+    """
+
+    name: str
+    send_as: str
+    value: str = field(repr=False)
+    allowed_hosts: frozenset[str] = frozenset()

@@ -1,0 +1,74 @@
+"""Re-wrapping every data key under the current key-encryption key, resumably.
+
+Each row is re-wrapped and committed on its own (compare-and-set on the old wrapped key),
+so an interrupted run loses nothing and the next run continues with the rows still wrapped
+by an older KEK. Servers keep working throughout: they unwrap with any configured KEK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from authgate.crypto.envelope import Envelope, UnknownKek
+from authgate.vault.ports import KeyRotationRepository
+from authgate.vault.sealing import credential_context
+
+BATCH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class RotationProgress:
+    """Where a rotation stands: rows re-wrapped so far, and rows left at the start."""
+
+    rewrapped: int
+    total: int
+
+
+class KekRotation:
+    """Moves every stored data key to the envelope's current KEK."""
+
+    def __init__(self, repository: KeyRotationRepository, envelope: Envelope) -> None:
+        self._repository = repository
+        self._envelope = envelope
+
+    async def pending(self) -> int:
+        """How many versions are wrapped by a KEK other than the current one.
+
+        Raises :class:`UnknownKek` if any is wrapped by a KEK this process was not given.
+        """
+        counts = await self._repository.count_by_kek()
+        unknown = sorted(k for k in counts if not self._envelope.knows(k))
+        if unknown:
+            raise UnknownKek(
+                f"{sum(counts[k] for k in unknown)} stored secret(s) are wrapped by "
+                f"{', '.join(unknown)}, which is not configured. Fix: add that key to "
+                "AUTHGATE_VAULT_PREVIOUS_KEKS (comma-separated base64), then run again"
+            )
+        current = self._envelope.current.kek_id
+        return sum(n for kek_id, n in counts.items() if kek_id != current)
+
+    async def run(
+        self,
+        *,
+        batch: int = BATCH,
+        on_progress: Callable[[RotationProgress], None] | None = None,
+    ) -> int:
+        """Re-wrap every pending row; returns how many this run re-wrapped."""
+        total = await self.pending()
+        current = self._envelope.current.kek_id
+        done = 0
+        seen: set[tuple[str, int]] = set()
+        while True:
+            rows = await self._repository.wrapped_elsewhere(current, batch)
+            fresh = [row for row in rows if (row.credential_id, row.version) not in seen]
+            if not fresh:
+                return done
+            for row in fresh:
+                seen.add((row.credential_id, row.version))
+                context = credential_context(row.org_id, row.credential_id, row.version)
+                rewrapped = self._envelope.rewrap(row.sealed, context)
+                if await self._repository.rewrap(row, rewrapped):
+                    done += 1
+                if on_progress is not None:
+                    on_progress(RotationProgress(done, total))
