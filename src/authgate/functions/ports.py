@@ -1,4 +1,4 @@
-"""What the function engine needs from the outside: an upstream to send to, and credentials.
+"""What functions need from the outside: an upstream, credentials, and solution storage.
 
 The engine does no I/O of its own. ``authgate.egress`` implements :class:`Upstream` (the
 SSRF-safe client); ``authgate.vault`` implements :class:`CredentialResolver`, bound by the
@@ -7,10 +7,11 @@ caller to one call's organization, solution, function and user so that every use
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -117,3 +118,112 @@ Sleep = Callable[[float], Awaitable[None]]
 
 Monotonic = Callable[[], float]
 """Seconds on a monotonic clock (``time.monotonic``; tests pass a fake)."""
+
+
+class SolutionRole(StrEnum):
+    """A member's role in one solution: USER calls it, MAKER also publishes it."""
+
+    MAKER = "MAKER"
+    USER = "USER"
+
+
+@dataclass(frozen=True, slots=True)
+class SolutionRecord:
+    """A solution of an organization and the version in force."""
+
+    id: str
+    org_id: str
+    name: str
+    title: str | None
+    description: str | None
+    version: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SolutionVersion:
+    """One published version: the definition as its JSON document, and who published it."""
+
+    solution_id: str
+    version: int
+    document: Mapping[str, Any]
+    warnings: tuple[str, ...]
+    published_by: str | None
+    published_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SolutionMember:
+    """A user's role in a solution."""
+
+    solution_id: str
+    user_id: str
+    role: SolutionRole
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CallTarget:
+    """What a call needs to know in one lookup: the solution, its version, the caller's role."""
+
+    solution: SolutionRecord
+    role: SolutionRole | None
+
+
+class SolutionRepository(Protocol):
+    """Where solutions, their versions and their members are kept."""
+
+    async def get(self, org_id: str, name: str) -> SolutionRecord | None:
+        """A solution by organization and name."""
+        ...
+
+    async def list_for_org(self, org_id: str) -> list[SolutionRecord]:
+        """Every solution of an organization, by name."""
+        ...
+
+    async def publish(self, record: SolutionRecord, version: SolutionVersion) -> None:
+        """Store ``version`` and make it current. ``record.version`` is the new number; it must
+        be one above the stored one (or 1 for a new solution), else ``Conflict``."""
+        ...
+
+    async def version(self, solution_id: str, version: int) -> SolutionVersion | None:
+        """One published version."""
+        ...
+
+    async def call_target(self, org_id: str, name: str, user_id: str) -> CallTarget | None:
+        """The solution and the user's role in it, in one query (every call runs it)."""
+        ...
+
+    async def set_member(self, member: SolutionMember) -> None:
+        """Add a member or change their role."""
+        ...
+
+    async def remove_member(self, solution_id: str, user_id: str) -> bool:
+        """Remove a member; True when there was one."""
+        ...
+
+    async def list_members(self, solution_id: str) -> list[SolutionMember]:
+        """The members of a solution."""
+        ...
+
+    async def delete(self, solution_id: str) -> bool:
+        """Remove a solution with its versions and members; True when it existed."""
+        ...
+
+
+class CredentialDirectory(Protocol):
+    """The vault as publishing sees it: names only."""
+
+    async def names(self, org_id: str, solution: str | None) -> frozenset[str]:
+        """Names of the credentials usable by ``solution`` (its own and organization-wide)."""
+        ...
+
+
+class CredentialResolvers(Protocol):
+    """Builds the resolver for one call, bound to who calls what (for the audit log)."""
+
+    def for_call(
+        self, *, org_id: str, solution: str, function: str, user_id: str, ip: str | None
+    ) -> CredentialResolver:
+        """A resolver that audits each use as this call's."""
+        ...

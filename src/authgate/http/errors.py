@@ -1,6 +1,7 @@
 """The one place where errors become responses.
 
-authgate errors: ``{"error": {"code", "message", "details"}}`` with the class's status.
+authgate errors: ``{"error": {"code", "message", "details"}}`` with the class's status; a
+failed function call: ``{"error": {"code", "status", "title", "description", "details"}}``.
 OAuth endpoints: RFC 6749 §5.2 ``{"error", "error_description"}``. Request validation:
 422 ``validation_failed`` naming each field. Anything unexpected: a bare 500 whose body
 holds no detail (the log has the traceback, never a request body).
@@ -17,6 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from authgate.errors import AuthgateError, OAuthError, TooManyRequests
+from authgate.functions.errors import FunctionCallFailed
 
 log = structlog.get_logger("authgate.http")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -26,6 +28,14 @@ def error_body(error: AuthgateError) -> dict[str, Any]:
     """The JSON body of an authgate error."""
     if isinstance(error, OAuthError):
         return {"error": error.code, "error_description": error.message}
+    if isinstance(error, FunctionCallFailed):
+        # The shape of FUNCTIONS.md ("What a call returns"), with the stable code beside it.
+        failed: dict[str, Any] = {"code": error.code, "status": error.status, "title": error.title}
+        if error.description is not None:
+            failed["description"] = error.description
+        if error.call_details is not None:
+            failed["details"] = error.call_details
+        return {"error": failed}
     body: dict[str, Any] = {"code": error.code, "message": error.message}
     if error.details:
         body["details"] = error.details

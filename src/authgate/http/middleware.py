@@ -6,6 +6,7 @@ microseconds per request instead of a task and a stream per request.
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -14,6 +15,15 @@ from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY_BYTES = 64 * 1024
+SOLUTION_BODY_BYTES = 8 * 1024 * 1024
+CALL_BODY_BYTES = 1024 * 1024
+LARGER_BODIES: tuple[tuple[str, re.Pattern[str], int], ...] = (
+    # A whole solution folder is published in one request.
+    ("PUT", re.compile(r"/v1/orgs/[^/]+/solutions/[^/]+"), SOLUTION_BODY_BYTES),
+    # A function's parameters may carry a record to create upstream.
+    ("POST", re.compile(r"/v1/solutions/[^/]+/functions/[^/]+"), CALL_BODY_BYTES),
+)
+"""The routes that accept more than :data:`MAX_BODY_BYTES`: (method, full path, limit)."""
 log = structlog.get_logger("authgate.access")
 
 REQUESTS = Counter("authgate_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -24,11 +34,13 @@ LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 
-_TOO_LARGE = (
-    b'{"error":{"code":"payload_too_large","message":"the request body must be at most '
-    + str(MAX_BODY_BYTES).encode()
-    + b' bytes"}}'
-)
+
+def _too_large(limit: int) -> bytes:
+    return (
+        b'{"error":{"code":"payload_too_large","message":"the request body must be at most '
+        + str(limit).encode()
+        + b' bytes"}}'
+    )
 
 
 # Served by the lean ASGI path, outside FastAPI's router, so named by their path.
@@ -54,14 +66,15 @@ class LimitAndObserve:
             return
         started = time.perf_counter()
         declared = _content_length(scope)
+        limit = self._limit(scope)
         body = None
-        if declared is None or declared <= self.max_body:
+        if declared is None or declared <= limit:
             try:
-                body = await read_bounded(receive, self.max_body)
+                body = await read_bounded(receive, limit)
             except ClientGone:
                 return
         if body is None:
-            await _send_too_large(send)
+            await _send_too_large(send, limit)
             self._observe(scope, 413, started)
             return
         status = 500
@@ -82,6 +95,14 @@ class LimitAndObserve:
 
         await self.app(scope, replay_receive, observed_send)
         self._observe(scope, status, started)
+
+    def _limit(self, scope: Scope) -> int:
+        method = scope.get("method")
+        if method in ("PUT", "POST"):
+            for wanted, path, limit in LARGER_BODIES:
+                if method == wanted and path.fullmatch(scope["path"]):
+                    return max(limit, self.max_body)
+        return self.max_body
 
     def _observe(self, scope: Scope, status: int, started: float) -> None:
         elapsed = time.perf_counter() - started
@@ -147,15 +168,16 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _send_too_large(send: Send) -> None:
+async def _send_too_large(send: Send, limit: int) -> None:
+    body = _too_large(limit)
     await send(
         {
             "type": "http.response.start",
             "status": 413,
             "headers": [
                 (b"content-type", b"application/json"),
-                (b"content-length", str(len(_TOO_LARGE)).encode()),
+                (b"content-length", str(len(body)).encode()),
             ],
         }
     )
-    await send({"type": "http.response.body", "body": _TOO_LARGE})
+    await send({"type": "http.response.body", "body": body})

@@ -21,6 +21,7 @@ from authgate.store.refresh_tokens import SqlRefreshTokenRepository
 from authgate.store.service_clients import SqlServiceClientRepository
 from authgate.store.session import Database
 from authgate.store.signing_keys import SqlSigningKeyRepository
+from authgate.store.solutions import SqlSolutionRepository
 from authgate.store.users import SqlUserRepository
 from authgate.store.vault import SqlVaultRepository
 
@@ -48,6 +49,7 @@ class SqlStore:
         self.signing_keys = SqlSigningKeyRepository(db)
         self.service_clients = SqlServiceClientRepository(db)
         self.vault = SqlVaultRepository(db)
+        self.solutions = SqlSolutionRepository(db)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from authgate.functions.ports import SolutionRole
 from authgate.identity.models import DomainJoin, RequestStatus, Role, TokenPurpose
 from authgate.store.types import JsonType, StrEnumType, UtcDateTime
 from authgate.vault.models import CredentialKind
@@ -239,4 +240,43 @@ vault_secret_versions = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("superseded_at", UtcDateTime()),
     Index(None, "kek_id"),
+)
+
+
+# --- solutions --------------------------------------------------------------------------
+# A solution and the version in force; every published version's definition as its JSON
+# document (versions never change once written); the members who may call it.
+
+solutions = Table(
+    "solutions",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    _fk("org_id", "organizations.id"),
+    Column("name", String(64), nullable=False),
+    Column("title", String(200)),
+    Column("description", Text),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("org_id", "name"),
+)
+
+solution_versions = Table(
+    "solution_versions",
+    metadata,
+    _fk("solution_id", "solutions.id", primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("document", JsonType, nullable=False),
+    Column("warnings", JsonType, nullable=False),
+    _fk("published_by", "users.id", on_delete="SET NULL"),
+    Column("published_at", UtcDateTime(), nullable=False),
+)
+
+solution_members = Table(
+    "solution_members",
+    metadata,
+    _fk("solution_id", "solutions.id", primary_key=True),
+    _fk("user_id", "users.id", primary_key=True),
+    Column("role", StrEnumType(SolutionRole), nullable=False),
+    Column("added_at", UtcDateTime(), nullable=False),
+    Index(None, "user_id"),
 )
