@@ -69,7 +69,8 @@ async def _stored_versions(store: SqlStore, credential_id: str) -> list[int]:
 def test_the_store_satisfies_the_vault_ports(store: SqlStore) -> None:
     credentials: CredentialRepository = store.vault
     rotation: KeyRotationRepository = store.vault
-    assert credentials is rotation is store.vault
+    assert credentials is store.vault
+    assert rotation is store.vault
 
 
 async def test_round_trip_of_every_field_and_the_exact_sealed_bytes(

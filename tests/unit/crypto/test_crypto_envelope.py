@@ -27,6 +27,12 @@ CONTEXT = bind("credential", "org-1", "cred-1", 1)
 PLAINTEXT = b'{"value":"canary-\xc3\xa9-secret"}'
 
 
+def _with(sealed: SealedSecret, part: str, blob: bytes) -> SealedSecret:
+    if part == "ciphertext":
+        return replace(sealed, ciphertext=blob)
+    return replace(sealed, wrapped_key=blob)
+
+
 @pytest.fixture
 def envelope() -> Envelope:
     return Envelope(KEK)
@@ -71,7 +77,7 @@ def test_every_flipped_byte_is_refused(envelope: Envelope, part: str) -> None:
             tampered = bytearray(blob)
             tampered[index] ^= flip
             with pytest.raises(EnvelopeError):
-                envelope.open(replace(sealed, **{part: bytes(tampered)}), CONTEXT)
+                envelope.open(_with(sealed, part, bytes(tampered)), CONTEXT)
 
 
 @pytest.mark.parametrize("part", ["ciphertext", "wrapped_key"])
@@ -81,7 +87,7 @@ def test_truncated_or_extended_blobs_are_refused(envelope: Envelope, part: str, 
     blob: bytes = getattr(sealed, part)
     for changed in (blob[:-cut], blob + b"\x00" * cut, blob[:cut], b""):
         with pytest.raises(EnvelopeError):
-            envelope.open(replace(sealed, **{part: changed}), CONTEXT)
+            envelope.open(_with(sealed, part, changed), CONTEXT)
 
 
 @pytest.mark.parametrize(

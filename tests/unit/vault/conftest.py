@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -76,15 +77,15 @@ async def add_org(
     return org, members
 
 
-@pytest_asyncio.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    store = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'vault.db'}", migrate=True)
+@asynccontextmanager
+async def open_world(store: SqlStore, envelope: Envelope, outbox: Path) -> AsyncIterator[World]:
+    """A world on ``store`` (closed afterwards) with an organization ``acme``."""
     hasher = Argon2Hasher(memory_kib=19 * 1024, time_cost=2, max_workers=1)
     clock = Clock()
     deps = IdentityDeps(
         store=store,
         hasher=hasher,
-        mailer=FileOutboxMailer(tmp_path / "outbox"),
+        mailer=FileOutboxMailer(outbox),
         keyed=KeyedHasher(bytes(32)),
         sessions=store.refresh_tokens,
         clock=clock,
@@ -93,10 +94,22 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         verification_ttl=3600,
         reset_ttl=3600,
     )
-    org, members = await add_org(store, clock, "acme")
-    vault = VaultService(deps, store.vault, Envelope(KEK), lambda found: found)
     try:
+        existing = await store.orgs.get_by_slug("acme")
+        if existing is None:
+            org, members = await add_org(store, clock, "acme")
+        else:
+            org, members = existing, {}
+        vault = VaultService(deps, store.vault, envelope, lambda found: found)
         yield World(store, deps, vault, clock, org, members)
     finally:
         await store.close()
         hasher.close()
+
+
+@pytest_asyncio.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    """A world on a new SQLite file, sealing under :data:`KEK`."""
+    store = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'vault.db'}", migrate=True)
+    async with open_world(store, Envelope(KEK), tmp_path / "outbox") as built:
+        yield built

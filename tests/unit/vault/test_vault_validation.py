@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from authgate.vault.errors import InvalidCredential
@@ -160,7 +162,7 @@ def test_good_oauth_urls(url: str) -> None:
 def test_extra_authorize_params_cannot_override_oauth_parameters(
     params: tuple[tuple[str, str], ...],
 ) -> None:
-    oauth = OAuthClientConfig(**{**_oauth_dict(), "extra_authorize_params": params})
+    oauth = replace(OAUTH, extra_authorize_params=params)
     with pytest.raises(InvalidCredential, match="authgate sets the OAuth parameters"):
         check_spec(spec(CredentialKind.OAUTH_CLIENT, oauth=oauth))
 
@@ -170,7 +172,7 @@ def test_oauth_settings_are_required_for_and_only_for_oauth_clients() -> None:
         check_spec(spec(CredentialKind.OAUTH_CLIENT, oauth=None))
     with pytest.raises(InvalidCredential, match="only to oauth_client"):
         check_spec(spec(CredentialKind.API_KEY, oauth=OAUTH))
-    bad_scope = OAuthClientConfig(**{**_oauth_dict(), "scopes": ("has space",)})
+    bad_scope = replace(OAUTH, scopes=("has space",))
     with pytest.raises(InvalidCredential, match="scope tokens"):
         check_spec(spec(CredentialKind.OAUTH_CLIENT, oauth=bad_scope))
 
@@ -178,12 +180,3 @@ def test_oauth_settings_are_required_for_and_only_for_oauth_clients() -> None:
 def test_hosts_are_deduplicated_in_order() -> None:
     checked = check_spec(spec(allowed_hosts=("B.example", "a.example", "b.example.")))
     assert checked.allowed_hosts == ("b.example", "a.example")
-
-
-def _oauth_dict() -> dict[str, object]:
-    return {
-        "authorize_url": OAUTH.authorize_url,
-        "token_url": OAUTH.token_url,
-        "client_id": OAUTH.client_id,
-        "scopes": OAUTH.scopes,
-    }
