@@ -15,13 +15,20 @@ from authgate.identity.models import Organization, User
 from authgate.store import SqlStore
 from authgate.store.tables import organizations, vault_credentials, vault_secret_versions
 from authgate.vault.models import (
+    Connection,
+    ConnectionStatus,
     Credential,
     CredentialKind,
     OAuthClientConfig,
+    PendingAuthorization,
     SecretVersion,
     WrappedKeyRow,
 )
-from authgate.vault.ports import CredentialRepository, KeyRotationRepository
+from authgate.vault.ports import (
+    ConnectionRepository,
+    CredentialRepository,
+    KeyRotationRepository,
+)
 
 from . import records
 from .records import DAY, HOUR, NOW
@@ -69,6 +76,8 @@ async def _stored_versions(store: SqlStore, credential_id: str) -> list[int]:
 def test_the_store_satisfies_the_vault_ports(store: SqlStore) -> None:
     credentials: CredentialRepository = store.vault
     rotation: KeyRotationRepository = store.vault
+    connections: ConnectionRepository = store.vault.connections
+    assert connections is store.vault.connections
     assert credentials is store.vault
     assert rotation is store.vault
 
@@ -231,3 +240,101 @@ async def test_rotation_queries_count_list_and_compare_and_set(
     )
     assert found is not None
     assert found[1].sealed == new
+
+
+# --- users' OAuth connections -----------------------------------------------------------
+
+
+def _connection(credential: Credential, user_id: str, version: int = 1) -> Connection:
+    return Connection(
+        id=records.new_id("conn"),
+        org_id=credential.org_id,
+        credential_id=credential.id,
+        user_id=user_id,
+        status=ConnectionStatus.ACTIVE,
+        token_version=version,
+        sealed=_sealed(),
+        access_expires_at=NOW + HOUR,
+        scope="openid",
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+
+async def _oauth_credential(store: SqlStore, org: Organization) -> Credential:
+    credential = _credential(org.id, "crm.oauth", kind=CredentialKind.OAUTH_CLIENT)
+    await store.vault.create(credential, _version(credential))
+    return credential
+
+
+async def test_pending_authorizations_are_taken_once_and_only_before_expiry(
+    store: SqlStore, an_org: Organization, a_user: User
+) -> None:
+    credential = await _oauth_credential(store, an_org)
+    fresh = PendingAuthorization(
+        "hash-1", an_org.id, credential.id, a_user.id, "https://r.example/cb", NOW, NOW + HOUR
+    )
+    stale = replace(fresh, state_hash="hash-2", expires_at=NOW - HOUR)
+    await store.vault.connections.add_pending(fresh)
+    await store.vault.connections.add_pending(stale)
+
+    assert await store.vault.connections.take_pending("hash-1", NOW) == fresh
+    assert await store.vault.connections.take_pending("hash-1", NOW) is None
+    assert await store.vault.connections.take_pending("hash-2", NOW) is None
+    assert await store.vault.connections.take_pending("unknown", NOW) is None
+
+
+async def test_connection_save_replaces_and_the_lease_is_compare_and_set(
+    store: SqlStore, an_org: Organization, a_user: User
+) -> None:
+    repo = store.vault.connections
+    credential = await _oauth_credential(store, an_org)
+    first = _connection(credential, a_user.id)
+    await repo.save(first)
+    assert await repo.get(credential.id, a_user.id) == first
+
+    assert await repo.acquire_lease(first.id, 1, "node-a", NOW + HOUR, NOW) is True
+    assert await repo.acquire_lease(first.id, 1, "node-b", NOW + HOUR, NOW) is False
+    # An expired lease can be taken over.
+    assert await repo.acquire_lease(first.id, 1, "node-b", NOW + DAY, NOW + 2 * HOUR) is True
+
+    refreshed = replace(first, token_version=2, sealed=_sealed(), updated_at=NOW + HOUR)
+    assert await repo.store_refreshed(refreshed, owner="node-a") is False  # lost its lease
+    assert await repo.store_refreshed(refreshed, owner="node-b") is True
+    assert await repo.get(credential.id, a_user.id) == refreshed
+    # The lease was released, but version 1 is gone: nobody refreshes it again.
+    assert await repo.acquire_lease(first.id, 1, "node-c", NOW + DAY, NOW) is False
+    assert await repo.acquire_lease(first.id, 2, "node-c", NOW + DAY, NOW) is True
+    await repo.release_lease(first.id, "node-c")
+    assert await repo.acquire_lease(first.id, 2, "node-d", NOW + DAY, NOW) is True
+
+    await repo.mark_needs_consent(first.id, NOW + DAY)
+    marked = await repo.get(credential.id, a_user.id)
+    assert marked is not None
+    assert marked.status is ConnectionStatus.NEEDS_CONSENT
+    assert await repo.acquire_lease(first.id, 2, "node-e", NOW + DAY, NOW + DAY) is False
+
+    again = replace(_connection(credential, a_user.id, version=3), id="ignored")
+    await repo.save(again)  # consent again: same row, active
+    saved = await repo.get(credential.id, a_user.id)
+    assert saved is not None
+    assert (saved.id, saved.status, saved.token_version) == (first.id, again.status, 3)
+
+
+async def test_rotation_lists_connections_after_versions(
+    store: SqlStore, an_org: Organization, a_user: User
+) -> None:
+    credential = await _oauth_credential(store, an_org)
+    connection = _connection(credential, a_user.id)
+    await store.vault.connections.save(connection)
+
+    assert await store.vault.count_by_kek() == {"kek-a": 2}
+    rows = await store.vault.wrapped_elsewhere("kek-new", 10)
+    assert [(r.user_id, r.version) for r in rows] == [(None, 1), (a_user.id, 1)]
+    new = SealedSecret(connection.sealed.ciphertext, secrets.token_bytes(61), "kek-new")
+    assert await store.vault.rewrap(rows[1], new) is True
+    assert await store.vault.rewrap(rows[1], new) is False
+    saved = await store.vault.connections.get(credential.id, a_user.id)
+    assert saved is not None
+    assert saved.sealed == new
+    assert [r.user_id for r in await store.vault.wrapped_elsewhere("kek-new", 10)] == [None]

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from authgate.functions.ports import SolutionRole
 from authgate.identity.models import DomainJoin, RequestStatus, Role, TokenPurpose
 from authgate.store.types import JsonType, StrEnumType, UtcDateTime
-from authgate.vault.models import CredentialKind
+from authgate.vault.models import ConnectionStatus, CredentialKind
 
 # Deterministic constraint names, so migrations can refer to them on every backend.
 metadata = MetaData(
@@ -240,6 +240,42 @@ vault_secret_versions = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("superseded_at", UtcDateTime()),
     Index(None, "kek_id"),
+)
+
+vault_connections = Table(
+    "vault_connections",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    _fk("org_id", "organizations.id"),
+    _fk("credential_id", "vault_credentials.id"),
+    _fk("user_id", "users.id"),
+    Column("status", StrEnumType(ConnectionStatus), nullable=False),
+    Column("token_version", Integer, nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+    Column("wrapped_key", LargeBinary, nullable=False),
+    Column("kek_id", String(64), nullable=False),
+    Column("access_expires_at", UtcDateTime()),
+    Column("scope", Text, nullable=False),
+    Column("lease_owner", String(ID)),
+    Column("lease_until", UtcDateTime()),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("credential_id", "user_id"),
+    Index(None, "user_id"),
+    Index(None, "kek_id"),
+)
+
+vault_oauth_states = Table(
+    "vault_oauth_states",
+    metadata,
+    Column("state_hash", String(HASH), primary_key=True),
+    _fk("org_id", "organizations.id"),
+    _fk("credential_id", "vault_credentials.id"),
+    _fk("user_id", "users.id"),
+    Column("redirect_uri", Text, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Index(None, "expires_at"),
 )
 
 

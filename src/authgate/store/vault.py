@@ -1,8 +1,10 @@
-"""The vault's credentials and sealed versions on SQL (SQLite and PostgreSQL).
+"""The vault's credentials, sealed versions and users' connections on SQL.
 
 Implements :class:`authgate.vault.ports.CredentialRepository` and
-:class:`authgate.vault.ports.KeyRotationRepository`. The organization-wide scope is stored
-as solution ``''`` so that one unique constraint covers both scopes on every backend.
+:class:`authgate.vault.ports.KeyRotationRepository` (:class:`SqlVaultRepository`), and
+:class:`authgate.vault.ports.ConnectionRepository` (its ``connections``). The
+organization-wide scope is stored as solution ``''`` so that one unique constraint covers
+both scopes on every backend.
 """
 
 from __future__ import annotations
@@ -11,21 +13,31 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, union_all, update
 
 from authgate.crypto.envelope import SealedSecret
 from authgate.errors import Conflict
 from authgate.store.session import Database
-from authgate.store.tables import vault_credentials, vault_secret_versions
+from authgate.store.tables import (
+    vault_connections,
+    vault_credentials,
+    vault_oauth_states,
+    vault_secret_versions,
+)
 from authgate.vault.models import (
+    Connection,
+    ConnectionStatus,
     Credential,
     OAuthClientConfig,
+    PendingAuthorization,
     SecretVersion,
     WrappedKeyRow,
 )
 
 _c = vault_credentials
 _v = vault_secret_versions
+_n = vault_connections
+_s = vault_oauth_states
 _TAKEN = "a credential with this name already exists in this scope"
 _CHANGED = "the credential was changed by another request meanwhile; send the change again"
 ORG_WIDE = ""
@@ -120,6 +132,7 @@ class SqlVaultRepository:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.connections = SqlConnectionRepository(db)
 
     async def create(self, credential: Credential, secret: SecretVersion) -> None:
         """Insert the credential and its first version; Conflict when the name is taken."""
@@ -191,6 +204,12 @@ class SqlVaultRepository:
             result = await conn.execute(delete(_c).where(_c.c.id == credential_id))
         return result.rowcount == 1
 
+    async def get_by_id(self, credential_id: str) -> Credential | None:
+        """The credential with this id."""
+        async with self._db.connection(write=False) as conn:
+            row = (await conn.execute(select(_c).where(_c.c.id == credential_id))).one_or_none()
+        return None if row is None else _credential_from(row._mapping)
+
     async def find_current(
         self, org_id: str, name: str, solution: str | None
     ) -> tuple[Credential, SecretVersion] | None:
@@ -217,44 +236,216 @@ class SqlVaultRepository:
     # --- key rotation -----------------------------------------------------------------
 
     async def count_by_kek(self) -> dict[str, int]:
-        """Stored versions per KEK id."""
-        query = select(_v.c.kek_id, func.count()).group_by(_v.c.kek_id)
+        """Stored data keys (secret versions and connections) per KEK id."""
+        keks = union_all(select(_v.c.kek_id), select(_n.c.kek_id)).subquery()
+        query = select(keks.c.kek_id, func.count()).group_by(keks.c.kek_id)
         async with self._db.connection(write=False) as conn:
             rows = (await conn.execute(query)).all()
         return {str(kek_id): int(count) for kek_id, count in rows}
 
     async def wrapped_elsewhere(self, current_kek_id: str, limit: int) -> list[WrappedKeyRow]:
-        """Up to ``limit`` versions wrapped by another KEK, in a stable order."""
-        query = (
+        """Up to ``limit`` data keys wrapped by another KEK: secret versions first."""
+        versions = (
             select(_v, _c.c.org_id)
             .join(_c, _c.c.id == _v.c.credential_id)
             .where(_v.c.kek_id != current_kek_id)
             .order_by(_v.c.credential_id, _v.c.version)
             .limit(limit)
         )
+        connections = select(_n).where(_n.c.kek_id != current_kek_id).order_by(_n.c.id).limit(limit)
         async with self._db.connection(write=False) as conn:
-            rows = (await conn.execute(query)).all()
-        return [
-            WrappedKeyRow(
-                org_id=row.org_id,
-                credential_id=row.credential_id,
-                version=row.version,
-                sealed=_sealed_from(row._mapping),
-            )
-            for row in rows
-        ]
+            rows = (await conn.execute(versions)).all()
+            found = [
+                WrappedKeyRow(
+                    row.org_id, row.credential_id, row.version, _sealed_from(row._mapping)
+                )
+                for row in rows
+            ]
+            if len(found) < limit:
+                more = (await conn.execute(connections.limit(limit - len(found)))).all()
+                found += [
+                    WrappedKeyRow(
+                        row.org_id,
+                        row.credential_id,
+                        row.token_version,
+                        _sealed_from(row._mapping),
+                        user_id=row.user_id,
+                    )
+                    for row in more
+                ]
+        return found
 
     async def rewrap(self, row: WrappedKeyRow, sealed: SealedSecret) -> bool:
-        """Compare-and-set the wrapped key of one version, in its own transaction."""
+        """Compare-and-set the wrapped key of one row, in its own transaction."""
+        if row.user_id is None:
+            statement = update(_v).where(
+                (_v.c.credential_id == row.credential_id)
+                & (_v.c.version == row.version)
+                & (_v.c.kek_id == row.sealed.kek_id)
+                & (_v.c.wrapped_key == row.sealed.wrapped_key)
+            )
+        else:
+            statement = update(_n).where(
+                (_n.c.credential_id == row.credential_id)
+                & (_n.c.user_id == row.user_id)
+                & (_n.c.token_version == row.version)
+                & (_n.c.kek_id == row.sealed.kek_id)
+                & (_n.c.wrapped_key == row.sealed.wrapped_key)
+            )
         async with self._db.connection() as conn:
             result = await conn.execute(
-                update(_v)
-                .where(
-                    (_v.c.credential_id == row.credential_id)
-                    & (_v.c.version == row.version)
-                    & (_v.c.kek_id == row.sealed.kek_id)
-                    & (_v.c.wrapped_key == row.sealed.wrapped_key)
-                )
-                .values(wrapped_key=sealed.wrapped_key, kek_id=sealed.kek_id)
+                statement.values(wrapped_key=sealed.wrapped_key, kek_id=sealed.kek_id)
             )
         return result.rowcount == 1
+
+
+def _connection_from(row: Mapping[Any, Any]) -> Connection:
+    return Connection(
+        id=row["id"],
+        org_id=row["org_id"],
+        credential_id=row["credential_id"],
+        user_id=row["user_id"],
+        status=row["status"],
+        token_version=row["token_version"],
+        sealed=_sealed_from(row),
+        access_expires_at=row["access_expires_at"],
+        scope=row["scope"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _token_values(connection: Connection) -> dict[str, Any]:
+    return {
+        "status": connection.status,
+        "token_version": connection.token_version,
+        "ciphertext": connection.sealed.ciphertext,
+        "wrapped_key": connection.sealed.wrapped_key,
+        "kek_id": connection.sealed.kek_id,
+        "access_expires_at": connection.access_expires_at,
+        "scope": connection.scope,
+        "lease_owner": None,
+        "lease_until": None,
+        "updated_at": connection.updated_at,
+    }
+
+
+class SqlConnectionRepository:
+    """Users' OAuth connections and pending authorizations."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add_pending(self, pending: PendingAuthorization) -> None:
+        """Record an authorization about to start."""
+        async with self._db.unique("this authorization state was already used") as conn:
+            await conn.execute(
+                insert(_s).values(
+                    state_hash=pending.state_hash,
+                    org_id=pending.org_id,
+                    credential_id=pending.credential_id,
+                    user_id=pending.user_id,
+                    redirect_uri=pending.redirect_uri,
+                    created_at=pending.created_at,
+                    expires_at=pending.expires_at,
+                )
+            )
+
+    async def take_pending(self, state_hash: str, now: datetime) -> PendingAuthorization | None:
+        """Delete and return the pending authorization if it has not expired."""
+        async with self._db.transaction() as conn:
+            row = (
+                await conn.execute(select(_s).where(_s.c.state_hash == state_hash))
+            ).one_or_none()
+            if row is None:
+                return None
+            # Deleting is the single use: of two concurrent takes, only one deletes the row.
+            taken = await conn.execute(delete(_s).where(_s.c.state_hash == state_hash))
+            await conn.execute(delete(_s).where(_s.c.expires_at <= now))
+        if taken.rowcount != 1 or row.expires_at <= now:
+            return None
+        return PendingAuthorization(**row._mapping)
+
+    async def get(self, credential_id: str, user_id: str) -> Connection | None:
+        """The user's connection for the credential."""
+        query = select(_n).where((_n.c.credential_id == credential_id) & (_n.c.user_id == user_id))
+        async with self._db.connection(write=False) as conn:
+            row = (await conn.execute(query)).one_or_none()
+        return None if row is None else _connection_from(row._mapping)
+
+    async def save(self, connection: Connection) -> None:
+        """Insert, or replace the tokens of the user's existing connection."""
+        async with self._db.transaction() as conn:
+            result = await conn.execute(
+                update(_n)
+                .where(
+                    (_n.c.credential_id == connection.credential_id)
+                    & (_n.c.user_id == connection.user_id)
+                )
+                .values(**_token_values(connection))
+            )
+            if result.rowcount == 0:
+                await conn.execute(
+                    insert(_n).values(
+                        id=connection.id,
+                        org_id=connection.org_id,
+                        credential_id=connection.credential_id,
+                        user_id=connection.user_id,
+                        created_at=connection.created_at,
+                        **_token_values(connection),
+                    )
+                )
+
+    async def acquire_lease(
+        self, connection_id: str, token_version: int, owner: str, until: datetime, now: datetime
+    ) -> bool:
+        """Compare-and-set the lease: free or expired, and the tokens unchanged."""
+        async with self._db.connection() as conn:
+            result = await conn.execute(
+                update(_n)
+                .where(
+                    (_n.c.id == connection_id)
+                    & (_n.c.token_version == token_version)
+                    & (_n.c.status == ConnectionStatus.ACTIVE)
+                    & (_n.c.lease_until.is_(None) | (_n.c.lease_until <= now))
+                )
+                .values(lease_owner=owner, lease_until=until)
+            )
+        return result.rowcount == 1
+
+    async def store_refreshed(self, connection: Connection, *, owner: str) -> bool:
+        """The refreshed tokens, if ``owner`` still holds the lease."""
+        async with self._db.connection() as conn:
+            result = await conn.execute(
+                update(_n)
+                .where(
+                    (_n.c.id == connection.id)
+                    & (_n.c.lease_owner == owner)
+                    & (_n.c.token_version == connection.token_version - 1)
+                )
+                .values(**_token_values(connection))
+            )
+        return result.rowcount == 1
+
+    async def release_lease(self, connection_id: str, owner: str) -> None:
+        """Give up the lease."""
+        async with self._db.connection() as conn:
+            await conn.execute(
+                update(_n)
+                .where((_n.c.id == connection_id) & (_n.c.lease_owner == owner))
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    async def mark_needs_consent(self, connection_id: str, now: datetime) -> None:
+        """The user must consent again; the lease is released."""
+        async with self._db.connection() as conn:
+            await conn.execute(
+                update(_n)
+                .where(_n.c.id == connection_id)
+                .values(
+                    status=ConnectionStatus.NEEDS_CONSENT,
+                    lease_owner=None,
+                    lease_until=None,
+                    updated_at=now,
+                )
+            )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from authgate.errors import BadRequest, Forbidden, ValidationFailed
+from authgate.errors import BadRequest, Forbidden, ServiceUnavailable, ValidationFailed
 
 
 class InvalidCredential(ValidationFailed):
@@ -34,3 +34,21 @@ class NotRefreshable(BadRequest):
     """Only OAuth credentials can be refreshed after an upstream rejected them."""
 
     code = "credential_not_refreshable"
+
+
+class InvalidAuthorizationState(BadRequest):
+    """The authorization's state is unknown, used, expired or another user's."""
+
+    code = "invalid_state"
+
+
+class TokenRequestRejected(BadRequest):
+    """The provider refused a code or refresh token (RFC 6749 ``invalid_grant`` and kin)."""
+
+    code = "oauth_token_rejected"
+
+
+class RefreshInProgress(ServiceUnavailable):
+    """Another process is refreshing this connection and did not finish in time."""
+
+    code = "refresh_in_progress"

@@ -105,12 +105,17 @@ class CredentialSpec:
 
 @dataclass(frozen=True, slots=True)
 class WrappedKeyRow:
-    """What key rotation needs of one stored version: its identity and its wrapped key."""
+    """What key rotation needs of one stored data key: its row's identity and the key.
+
+    ``user_id`` is set for a user's connection (``version`` is then its token version) and
+    ``None`` for a credential's secret version.
+    """
 
     org_id: str
     credential_id: str
     version: int
     sealed: SealedSecret
+    user_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,3 +131,58 @@ class UsableCredential:
     send_as: str
     value: str = field(repr=False)
     allowed_hosts: frozenset[str] = frozenset()
+
+
+class ConnectionStatus(enum.StrEnum):
+    """Whether a user's OAuth connection can be used, or needs the user's consent again."""
+
+    ACTIVE = "active"
+    NEEDS_CONSENT = "needs_consent"
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """A user's tokens for one ``oauth_client`` credential, sealed.
+
+    ``token_version`` grows with every new token set; the sealed tokens are bound to it,
+    so an older token set copied back into the row does not open.
+    """
+
+    id: str
+    org_id: str
+    credential_id: str
+    user_id: str
+    status: ConnectionStatus
+    token_version: int
+    sealed: SealedSecret
+    access_expires_at: datetime | None
+    scope: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAuthorization:
+    """An authorization started by a user: single-use, expiring, bound to user and credential.
+
+    Only a keyed hash of the ``state`` is stored; the PKCE verifier is derived from the
+    state with a server key, so nothing secret about the flow is stored at all.
+    """
+
+    state_hash: str
+    org_id: str
+    credential_id: str
+    user_id: str
+    redirect_uri: str
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TokenGrant:
+    """What a provider's token endpoint answered (RFC 6749 §5.1)."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+    expires_in: int | None = None
+    scope: str | None = None

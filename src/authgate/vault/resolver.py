@@ -19,6 +19,7 @@ from typing import Generic, TypeVar
 from authgate.crypto.envelope import Envelope, EnvelopeError
 from authgate.errors import NotFound
 from authgate.identity.deps import Actor, IdentityDeps
+from authgate.vault.connections import ConnectionService
 from authgate.vault.errors import ConsentRequired, CredentialNotUsable, NotRefreshable
 from authgate.vault.models import (
     Credential,
@@ -37,6 +38,7 @@ SENT_AS = {
     CredentialKind.API_KEY: "api_key",
     CredentialKind.BEARER_TOKEN: "bearer",
     CredentialKind.BASIC: "basic",
+    CredentialKind.OAUTH_CLIENT: "oauth",
 }
 """How each kind sent over HTTP is sent (values of the engine's ``CredentialKind``)."""
 
@@ -47,9 +49,11 @@ class CallResolver(Generic[T]):
     __slots__ = (
         "_actor",
         "_build",
+        "_connections",
         "_deps",
         "_envelope",
         "_function",
+        "_issued",
         "_org_id",
         "_repo",
         "_solution",
@@ -65,8 +69,12 @@ class CallResolver(Generic[T]):
         function: str,
         actor: Actor,
         build: Callable[[UsableCredential], T],
+        connections: ConnectionService | None = None,
     ) -> None:
         self._build = build
+        self._connections = connections
+        # The OAuth access tokens handed out in this call, to know which one a 401 refused.
+        self._issued: dict[str, str] = {}
         self._deps = deps
         self._repo = repository
         self._envelope = envelope
@@ -79,8 +87,7 @@ class CallResolver(Generic[T]):
         """The credential's current value, ready to send to its allowed hosts."""
         credential, version = await self._find(name)
         if credential.kind is CredentialKind.OAUTH_CLIENT:
-            # Per-user connections hold the access tokens; without one, the user consents.
-            raise ConsentRequired(name)
+            return await self._oauth(credential, rejected=None)
         if credential.kind is CredentialKind.SQL_CONNECTION:
             raise CredentialNotUsable(
                 f"credential '{name}' is an sql_connection: only an SQL function's "
@@ -110,10 +117,30 @@ class CallResolver(Generic[T]):
         return (await self._open(credential, version))["value"]
 
     async def refresh(self, name: str, rejected: T) -> T:
-        """Only OAuth connections refresh; any other kind says so."""
-        raise NotRefreshable(
-            f"credential '{name}' is not an OAuth connection and cannot be refreshed; "
-            "check its value and allowed hosts, or replace it"
+        """A fresh OAuth access token after an upstream refused the one this call got."""
+        credential, _ = await self._find(name)
+        if credential.kind is not CredentialKind.OAUTH_CLIENT:
+            raise NotRefreshable(
+                f"credential '{name}' is not an OAuth connection and cannot be refreshed; "
+                "check its value and allowed hosts, or replace it"
+            )
+        return await self._oauth(credential, rejected=self._issued.get(credential.name, ""))
+
+    async def _oauth(self, credential: Credential, *, rejected: str | None) -> T:
+        # Per-user connections hold the access tokens; without one, the user consents.
+        user_id = self._actor.user_id
+        if self._connections is None or user_id is None:
+            raise ConsentRequired(credential.name)
+        token = await self._connections.access_token(credential, user_id, rejected=rejected)
+        await self._audit(credential, "success")
+        self._issued[credential.name] = token
+        return self._build(
+            UsableCredential(
+                name=credential.name,
+                send_as=SENT_AS[credential.kind],
+                value=token,
+                allowed_hosts=frozenset(credential.allowed_hosts),
+            )
         )
 
     async def _find(self, name: str) -> tuple[Credential, SecretVersion]:

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from authgate.crypto.envelope import Envelope, UnknownKek
+from authgate.vault.models import WrappedKeyRow
 from authgate.vault.ports import KeyRotationRepository
-from authgate.vault.sealing import credential_context
+from authgate.vault.sealing import connection_context, credential_context
 
 BATCH = 100
 
@@ -58,17 +59,26 @@ class KekRotation:
         total = await self.pending()
         current = self._envelope.current.kek_id
         done = 0
-        seen: set[tuple[str, int]] = set()
+        seen: set[tuple[str, str | None, int]] = set()
         while True:
             rows = await self._repository.wrapped_elsewhere(current, batch)
-            fresh = [row for row in rows if (row.credential_id, row.version) not in seen]
+            fresh = [row for row in rows if _key(row) not in seen]
             if not fresh:
                 return done
             for row in fresh:
-                seen.add((row.credential_id, row.version))
-                context = credential_context(row.org_id, row.credential_id, row.version)
-                rewrapped = self._envelope.rewrap(row.sealed, context)
+                seen.add(_key(row))
+                rewrapped = self._envelope.rewrap(row.sealed, _context(row))
                 if await self._repository.rewrap(row, rewrapped):
                     done += 1
                 if on_progress is not None:
                     on_progress(RotationProgress(done, total))
+
+
+def _key(row: WrappedKeyRow) -> tuple[str, str | None, int]:
+    return (row.credential_id, row.user_id, row.version)
+
+
+def _context(row: WrappedKeyRow) -> bytes:
+    if row.user_id is None:
+        return credential_context(row.org_id, row.credential_id, row.version)
+    return connection_context(row.org_id, row.credential_id, row.user_id, row.version)

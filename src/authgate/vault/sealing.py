@@ -25,3 +25,8 @@ def fields_from(plaintext: bytes) -> SecretFields:
     """The value fields of an opened secret."""
     decoded = json.loads(plaintext)
     return SecretFields({str(key): str(value) for key, value in decoded.items()})
+
+
+def connection_context(org_id: str, credential_id: str, user_id: str, token_version: int) -> bytes:
+    """Associated data of a user's token set: bound to its user and token version too."""
+    return bind("connection", org_id, credential_id, user_id, token_version)

@@ -22,6 +22,7 @@ from authgate.crypto.randomness import new_id
 from authgate.errors import NotFound
 from authgate.identity.access import require_admin
 from authgate.identity.deps import Actor, IdentityDeps
+from authgate.vault.connections import ConnectionService
 from authgate.vault.errors import InvalidCredential
 from authgate.vault.models import Credential, CredentialSpec, SecretVersion, UsableCredential
 from authgate.vault.ports import CredentialRepository
@@ -48,9 +49,11 @@ class VaultService(Generic[T]):
         envelope: Envelope,
         build: Callable[[UsableCredential], T],
         *,
+        connections: ConnectionService | None = None,
         version_grace: timedelta = VERSION_GRACE,
     ) -> None:
         self._build = build
+        self._connections = connections
         self._deps = deps
         self._repository = repository
         self._envelope = envelope
@@ -142,6 +145,7 @@ class VaultService(Generic[T]):
             function,
             actor,
             self._build,
+            self._connections,
         )
 
     async def _find(self, org_id: str, name: str, solution: str | None) -> Credential:

@@ -1,4 +1,4 @@
-"""The vault: credentials and their sealed secret versions.
+"""The vault: credentials, their sealed secret versions, and users' OAuth connections.
 
 Revision ID: 0003
 Revises: 0002
@@ -73,10 +73,57 @@ def upgrade() -> None:
         _fk("vault_secret_versions", "credential_id", "vault_credentials.id"),
     )
     op.create_index("ix_vault_secret_versions_kek_id", "vault_secret_versions", ["kek_id"])
+    op.create_table(
+        "vault_connections",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("org_id", ID, nullable=False),
+        sa.Column("credential_id", ID, nullable=False),
+        sa.Column("user_id", ID, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("token_version", sa.Integer(), nullable=False),
+        sa.Column("ciphertext", sa.LargeBinary(), nullable=False),
+        sa.Column("wrapped_key", sa.LargeBinary(), nullable=False),
+        sa.Column("kek_id", sa.String(64), nullable=False),
+        _time("access_expires_at", nullable=True),
+        sa.Column("scope", sa.Text(), nullable=False),
+        sa.Column("lease_owner", ID, nullable=True),
+        _time("lease_until", nullable=True),
+        _time("created_at"),
+        _time("updated_at"),
+        sa.PrimaryKeyConstraint("id", name="pk_vault_connections"),
+        sa.UniqueConstraint(
+            "credential_id", "user_id", name="uq_vault_connections_credential_id_user_id"
+        ),
+        _fk("vault_connections", "org_id", "organizations.id"),
+        _fk("vault_connections", "credential_id", "vault_credentials.id"),
+        _fk("vault_connections", "user_id", "users.id"),
+    )
+    op.create_index("ix_vault_connections_user_id", "vault_connections", ["user_id"])
+    op.create_index("ix_vault_connections_kek_id", "vault_connections", ["kek_id"])
+    op.create_table(
+        "vault_oauth_states",
+        sa.Column("state_hash", sa.String(128), nullable=False),
+        sa.Column("org_id", ID, nullable=False),
+        sa.Column("credential_id", ID, nullable=False),
+        sa.Column("user_id", ID, nullable=False),
+        sa.Column("redirect_uri", sa.Text(), nullable=False),
+        _time("created_at"),
+        _time("expires_at"),
+        sa.PrimaryKeyConstraint("state_hash", name="pk_vault_oauth_states"),
+        _fk("vault_oauth_states", "org_id", "organizations.id"),
+        _fk("vault_oauth_states", "credential_id", "vault_credentials.id"),
+        _fk("vault_oauth_states", "user_id", "users.id"),
+    )
+    op.create_index("ix_vault_oauth_states_expires_at", "vault_oauth_states", ["expires_at"])
 
 
 def downgrade() -> None:
     """Drop the vault's tables (and every stored credential with them)."""
+    op.drop_index("ix_vault_oauth_states_expires_at", table_name="vault_oauth_states")
+    op.drop_table("vault_oauth_states")
+    op.drop_index("ix_vault_connections_kek_id", table_name="vault_connections")
+    op.drop_index("ix_vault_connections_user_id", table_name="vault_connections")
+    op.drop_table("vault_connections")
     op.drop_index("ix_vault_secret_versions_kek_id", table_name="vault_secret_versions")
     op.drop_table("vault_secret_versions")
     op.drop_table("vault_credentials")
