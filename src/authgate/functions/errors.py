@@ -49,3 +49,11 @@ class FunctionCallFailed(AuthgateError):
         self.title = title
         self.description = description
         self.call_details = details
+
+
+class InvalidSolutionDocument(AuthgateError):
+    """A stored solution document is not in the form authgate writes (a corrupt or foreign
+    row); the definition cannot be used until it is published again."""
+
+    code = "invalid_solution_document"
+    status = 500
