@@ -1,0 +1,326 @@
+"""JSONata expressions of function definitions, behind an interface of our own.
+
+``compile_expression(text)`` parses once (cached by text) and returns an :class:`Expression`
+whose ``evaluate(document, ctx=...)`` runs it with ``$`` bound to the document and ``$ctx``
+bound to the call's context. Authors write ``@ctx``; it is rewritten to ``$ctx`` outside string
+literals, quoted names, comments and regular expressions before parsing (same length, so
+positions in errors still point into the text as written).
+
+Only this module knows the evaluator (``jsonata-python``), so it can be replaced. What it adds:
+
+* JSONata ``undefined`` (and ``null``) come back as ``None``; sequences as plain lists.
+* Every evaluation is bounded in time and depth by :class:`EvaluationLimits`. The library's own
+  timebox starts counting when the expression is *compiled*, which is useless for a cached
+  expression, so the bounds are installed per evaluation instead.
+* ``$eval`` is not available: it would run text built from data in the caller's scope, where it
+  could rebind the bound checks.
+* Errors never contain evaluated data: a syntax error names the problem and its position (the
+  author's text only), an evaluation error names the role (e.g. ``outputTransform``), the
+  JSONata error code and position, with every value left out.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from jsonata import JException, Jsonata  # type: ignore[import-untyped]
+from jsonata.utils import Utils  # type: ignore[import-untyped]
+
+from authgate.functions.errors import ExpressionError, ExpressionSyntaxError
+from authgate.functions.model import EXPRESSION_PREFIX
+
+CONTEXT_VARIABLE = "ctx"
+_GUARD_ENTRY = "__evaluate_entry"
+_GUARD_EXIT = "__evaluate_exit"
+_RESERVED = ("__evaluate",)
+_CACHE_SIZE = 2048
+
+# Characters that end a JSONata name (the evaluator's single-character operators and blanks).
+_NAME_STOPS = frozenset(".[]{}(),@#;:?+-*/%|=<>^&!~ \t\r\n\"'`")
+_OPERAND_CLOSERS = frozenset(")]}")
+_WORD_OPERATORS = frozenset({"and", "or", "in"})
+_RAISED_BY_AUTHOR = frozenset({"D3137", "D3141"})
+_PLACEHOLDER = re.compile(r"\{\{\{?\w+\}?\}\}")
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationLimits:
+    """Bounds on one evaluation: wall seconds and nesting depth of the evaluator."""
+
+    seconds: float = 1.0
+    max_depth: int = 400
+    clock: Callable[[], float] = time.monotonic
+
+
+DEFAULT_LIMITS = EvaluationLimits()
+
+
+class _BoundExceeded(Exception):
+    """Raised from the evaluator's callbacks when an evaluation passes a bound."""
+
+    def __init__(self, bound: str) -> None:
+        super().__init__(bound)
+        self.bound = bound
+
+
+class Expression:
+    """A compiled JSONata expression; safe to share and to evaluate many times."""
+
+    __slots__ = ("_compiled", "text")
+
+    def __init__(self, text: str, compiled: Jsonata) -> None:
+        self.text = text
+        self._compiled = compiled
+
+    def evaluate(
+        self,
+        document: Any,
+        *,
+        ctx: Mapping[str, Any],
+        role: str | None = None,
+        limits: EvaluationLimits = DEFAULT_LIMITS,
+    ) -> Any:
+        """The expression's value on ``document`` (``$``), with ``$ctx`` bound to ``ctx``.
+
+        Raises :class:`ExpressionError` naming ``role`` when evaluation fails or passes a bound.
+        """
+        # A shallow copy per evaluation: the evaluator keeps per-evaluation state on the
+        # instance it finds in a thread-local, so each evaluation gets its own.
+        instance = copy.copy(self._compiled)
+        previous = getattr(Jsonata.CURRENT, "jsonata", None)
+        Jsonata.CURRENT.jsonata = instance
+        bindings = {
+            CONTEXT_VARIABLE: dict(ctx),
+            "eval": Jsonata.JLambda(_eval_refused),
+            **_guards(limits),
+        }
+        try:
+            result = instance.evaluate(document, bindings)
+            return _plain(result)
+        except _BoundExceeded as exc:
+            raise ExpressionError(
+                f"{_subject(role)} passed its {exc.bound} bound; simplify the expression",
+                role=role,
+            ) from None
+        except JException as exc:
+            raise _evaluation_error(exc, role) from None
+        except ExpressionError as exc:
+            raise ExpressionError(f"{_subject(role)}: {exc.message}", role=role) from None
+        except RecursionError:
+            raise ExpressionError(
+                f"{_subject(role)} nests too deeply for the evaluator", role=role
+            ) from None
+        except Exception as exc:  # the evaluator raises plain Python errors on bad data
+            raise ExpressionError(
+                f"{_subject(role)} failed ({type(exc).__name__}); check the types it works on",
+                role=role,
+            ) from None
+        finally:
+            Jsonata.CURRENT.jsonata = previous
+
+    def __repr__(self) -> str:
+        return f"Expression({self.text!r})"
+
+
+def compile_expression(text: str) -> Expression:
+    """Compile ``text`` (with or without the leading ``=``); raises ExpressionSyntaxError."""
+    return _compile(text)
+
+
+def check_expression(text: str) -> str | None:
+    """``None`` when ``text`` compiles, else a message naming the problem and its position."""
+    try:
+        compile_expression(text)
+    except ExpressionSyntaxError as exc:
+        return exc.message
+    return None
+
+
+def truthy(value: Any) -> bool:
+    """JSONata's boolean cast (``$boolean``): empty, zero, ``false`` and ``None`` are false."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int | float):
+        return value != 0
+    if isinstance(value, str | dict):
+        return len(value) > 0
+    if isinstance(value, list):
+        return any(truthy(item) for item in value)
+    return False
+
+
+def rewrite_context_references(source: str) -> str:
+    """``source`` with every ``@ctx`` outside literals and quoted names written as ``$ctx``."""
+    out: list[str] = []
+    i, length = 0, len(source)
+    operand_before = False  # decides whether a "/" starts a regular expression
+    while i < length:
+        char = source[i]
+        if char in " \t\r\n":
+            end = i + 1
+        elif source.startswith("/*", i):
+            close = source.find("*/", i + 2)
+            end = length if close < 0 else close + 2
+        elif char in "\"'":
+            end, operand_before = _string_end(source, i), True
+        elif char == "`":
+            close = source.find("`", i + 1)
+            end, operand_before = (length if close < 0 else close + 1), True
+        elif char == "/" and not operand_before:
+            end, operand_before = _regex_end(source, i), True
+        elif char == "@" and _is_context_reference(source, i):
+            out.append("$" + CONTEXT_VARIABLE)
+            i, operand_before = i + 1 + len(CONTEXT_VARIABLE), True
+            continue
+        elif char in _NAME_STOPS:
+            end, operand_before = i + 1, char in _OPERAND_CLOSERS
+        else:
+            end = i
+            while end < length and source[end] not in _NAME_STOPS:
+                end += 1
+            operand_before = source[i:end] not in _WORD_OPERATORS
+        out.append(source[i:end])
+        i = end
+    return "".join(out)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _compile(text: str) -> Expression:
+    offset = len(EXPRESSION_PREFIX) if text.startswith(EXPRESSION_PREFIX) else 0
+    source = text[offset:]
+    for reserved in _RESERVED:
+        if reserved in source:
+            raise ExpressionSyntaxError(
+                f"expression uses the reserved name {reserved!r}; rename it", position=None
+            )
+    try:
+        compiled = Jsonata(rewrite_context_references(source))
+    except JException as exc:
+        position = offset + max(exc.location, 0)
+        problem = _describe(exc, with_tokens=True)
+        raise ExpressionSyntaxError(
+            f"expression syntax error at position {position}: {problem}", position=position
+        ) from None
+    except RecursionError:
+        raise ExpressionSyntaxError(
+            "expression nests too deeply to parse; simplify it", position=None
+        ) from None
+    return Expression(text, compiled)
+
+
+def _guards(limits: EvaluationLimits) -> dict[str, Any]:
+    """Entry/exit callbacks the evaluator calls around every node: the per-evaluation bounds."""
+    clock = limits.clock
+    deadline = clock() + limits.seconds
+    depth = 0
+
+    def entry(_expr: Any, _input: Any, environment: Any) -> None:
+        nonlocal depth
+        if environment.is_parallel_call:
+            return
+        depth += 1
+        if depth > limits.max_depth:
+            raise _BoundExceeded("depth")
+        if clock() > deadline:
+            raise _BoundExceeded("time")
+
+    def exit_(_expr: Any, _input: Any, environment: Any, _result: Any) -> None:
+        nonlocal depth
+        if environment.is_parallel_call:
+            return
+        depth -= 1
+        if clock() > deadline:
+            raise _BoundExceeded("time")
+
+    return {_GUARD_ENTRY: entry, _GUARD_EXIT: exit_}
+
+
+def _eval_refused(*_args: Any) -> Any:
+    raise ExpressionError("$eval is not available in function expressions")
+
+
+def _plain(value: Any) -> Any:
+    """Plain JSON values: lists instead of sequences, no functions, no evaluator sentinels."""
+    if value is None or value is Utils.NULL_VALUE:
+        return None
+    if isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    raise ExpressionError("the expression returned a function, which is not a JSON value")
+
+
+def _evaluation_error(exc: JException, role: str | None) -> ExpressionError:
+    where = f" at position {exc.location}" if exc.location >= 0 else ""
+    problem = _describe(exc, with_tokens=False)
+    return ExpressionError(
+        f"{_subject(role)} failed{where}: {problem} (JSONata {exc.error})", role=role
+    )
+
+
+def _describe(exc: JException, *, with_tokens: bool) -> str:
+    """The evaluator's message for ``exc``; without ``with_tokens`` every inserted value is cut.
+
+    Syntax errors may show tokens: they come from the author's text. Evaluation errors may
+    insert values of the data (``$number("…")``, ``$error(…)``), so those are never shown.
+    """
+    if with_tokens:
+        return str(exc)
+    if exc.error in _RAISED_BY_AUTHOR:
+        return "the expression raised an error ($error or $assert)"
+    template = JException.error_codes.get(exc.error, "evaluation error")
+    return _PLACEHOLDER.sub("(value not shown)", template)
+
+
+def _subject(role: str | None) -> str:
+    return f"expression {role!r}" if role else "expression"
+
+
+def _is_context_reference(source: str, at: int) -> bool:
+    end = at + 1 + len(CONTEXT_VARIABLE)
+    return source.startswith(CONTEXT_VARIABLE, at + 1) and (
+        end == len(source) or source[end] in _NAME_STOPS
+    )
+
+
+def _string_end(source: str, start: int) -> int:
+    quote, i = source[start], start + 1
+    while i < len(source):
+        if source[i] == "\\":
+            i += 2
+            continue
+        if source[i] == quote:
+            return i + 1
+        i += 1
+    return len(source)
+
+
+def _regex_end(source: str, start: int) -> int:
+    """The end of a ``/pattern/flags`` literal; brackets nest as in the evaluator's tokenizer."""
+    i, depth = start + 1, 0
+    while i < len(source):
+        char = source[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "/" and depth <= 0:
+            i += 1
+            while i < len(source) and source[i] in "im":
+                i += 1
+            return i
+        i += 1
+    return len(source)
