@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from authgate.functions.expressions import check_expression
 from authgate.functions.model import EXPRESSION_PREFIX, is_expression
 from authgate.functions.validation import Findings, child_key
 from authgate.functions.yaml_source import YMap, YNode, YScalar, YSeq, to_plain
@@ -210,5 +211,4 @@ class Fields:
 
 def expression_problem(text: str) -> str | None:
     """Why ``text`` (an ``=``-prefixed expression) does not compile, or ``None``."""
-    del text
-    return None
+    return check_expression(text)

@@ -81,7 +81,17 @@ def read_sql_function(name: str, fields: Fields) -> SqlFunction | None:
 
 def _connection(fields: Fields) -> str | None:
     text = fields.text("connection", required=True)
-    if text is not None and (len(text) > MAX_CONNECTION or text != text.strip()):
+    if text is None:
+        return None
+    if ";" in text or "=" in text:
+        # Never echoed: this looks like a connection string, password included.
+        fields.problem(
+            "connection",
+            "'connection' must be the name of a stored connection, never the connection "
+            "string itself; store it in the vault and use its name",
+        )
+        return None
+    if len(text) > MAX_CONNECTION or text != text.strip():
         fields.problem(
             "connection",
             f"'connection' must name a stored connection (at most {MAX_CONNECTION} characters, "

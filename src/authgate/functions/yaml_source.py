@@ -21,7 +21,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 MAX_DEPTH = 64
 """Deepest nesting of mappings and sequences a file may have."""
 
-MAX_NODES = 100_000
+MAX_NODES = 20_000
 """Most nodes (scalars, mappings, sequences) one file may have."""
 
 _TAG = "tag:yaml.org,2002:"

@@ -274,3 +274,38 @@ def test_formats(value: str, expected: str) -> None:
     function = loaded.solution.functions["call"]
     assert function.format.value == expected  # type: ignore[union-attr]
     assert function.format_name == value.lower()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("tail", "key", "line"),
+    [
+        ("records: =$.value[\n", "records", 4),
+        ("outputTransform: '$.{\"a\": }'\n", "outputTransform", 4),
+        ('inputTransform: |\n  $.{\n    "a": (\n  }\n', "inputTransform", 4),
+        ("continuation:\n  when: =$.next ~> \n  url: =$.next\n", "continuation.when", 5),
+        ("continuation:\n  when: =$.next\n  url: =$.next(\n", "continuation.url", 6),
+        ("error:\n  - when: =@ctx.response.status = = 404\n", "error[0].when", 5),
+        ('error:\n  - when: =true\n    description: ="open\n', "error[0].description", 6),
+        (
+            "parameters:\n  q:\n    location: query\n    value: =$uppercase(\n",
+            "parameters.q.value",
+            7,
+        ),
+    ],
+)
+def test_expressions_are_syntax_checked_where_they_are(tail: str, key: str, line: int) -> None:
+    found_key, found_line, problem = _single(HEAD + URL + tail)
+    assert (found_key, found_line) == (key, line)
+    assert "expression" in problem
+
+
+def test_jigx_context_expressions_load() -> None:
+    text = (
+        HEAD
+        + URL
+        + 'outputTransform: $.{"nextLink":`@odata.nextLink`,"items":value}\n'
+        + "error:\n  - when: =@ctx.response.status = 404\n"
+        + "    description: ='No item ' & @ctx.parameters.id\n"
+    )
+    loaded = load_solution({"solution.yaml": "name: demo\n", FILE: text})
+    assert loaded.solution.functions["call"].output_transform.startswith("=$.{")  # type: ignore[union-attr]
