@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -25,12 +26,21 @@ from authgate.crypto.keyed_hash import KeyedHasher
 from authgate.crypto.passwords import Argon2Hasher
 from authgate.crypto.root_key import derive_key, load_or_create_root_key
 from authgate.crypto.sealing import Sealer
+from authgate.egress import EgressClient, build_egress_client
 from authgate.errors import ConfigurationError
-from authgate.functions.ports import CredentialKind, ResolvedCredential
+from authgate.functions.call import CallLimits
+from authgate.functions.calls import FunctionCalls
+from authgate.functions.engine import FunctionEngine
+from authgate.functions.ports import (
+    CredentialKind,
+    CredentialResolver,
+    ResolvedCredential,
+)
+from authgate.functions.solutions import SolutionService
 from authgate.http.application import build_asgi, build_fastapi
 from authgate.http.services import Services
 from authgate.identity.accounts import AccountService
-from authgate.identity.deps import IdentityDeps
+from authgate.identity.deps import Actor, IdentityDeps
 from authgate.identity.invites import InviteService
 from authgate.identity.join_requests import JoinRequestService
 from authgate.identity.organizations import OrganizationService
@@ -41,6 +51,7 @@ from authgate.mail import BackgroundMailer, SmtpMailer, build_mailer
 from authgate.store.attempts import MemoryAttemptCounter, RedisAttemptCounter
 from authgate.store.migrate import is_up_to_date
 from authgate.store.sql import SqlStore, open_store
+from authgate.store.vault import SqlVaultRepository
 from authgate.tokens.access import AccessTokens
 from authgate.tokens.clients import ServiceClients
 from authgate.tokens.introspection import Introspector
@@ -67,6 +78,7 @@ class Runtime:
     store: SqlStore
     keys: SigningKeyManager
     hasher: Argon2Hasher
+    egress: EgressClient
     redis: aioredis.Redis | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -81,6 +93,7 @@ class Runtime:
             await self.services.deps.mailer.drain()
         if self.redis is not None:
             await self.redis.aclose()
+        await self.egress.aclose()
         await self.store.close()
         self.hasher.close()
 
@@ -166,6 +179,12 @@ async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtim
         absolute_ttl=settings.refresh_token_ttl,
         idle_ttl=settings.refresh_idle_ttl,
     )
+    vault = VaultService(deps, store.vault, envelope_from_settings(settings, root), _for_functions)
+    egress = build_egress_client(settings)
+    engine = FunctionEngine(
+        egress, sleep=asyncio.sleep, monotonic=time.monotonic, limits=call_limits(settings)
+    )
+    solutions = SolutionService(deps, store.solutions, _VaultDirectory(store.vault))
     services = Services(
         settings=settings,
         deps=deps,
@@ -179,11 +198,48 @@ async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtim
         access=access,
         keyring=keyring,
         ping_database=store.ping,
-        vault=VaultService(
-            deps, store.vault, envelope_from_settings(settings, root), _for_functions
-        ),
+        vault=vault,
+        solutions=solutions,
+        calls=FunctionCalls(deps, solutions, engine, _VaultResolvers(vault)),
     )
-    return Runtime(services, store, keys, hasher, redis_client)
+    return Runtime(services, store, keys, hasher, egress, redis_client)
+
+
+def call_limits(settings: Settings) -> CallLimits:
+    """The bounds of one function call, from the settings."""
+    return CallLimits(
+        max_pages=settings.function_max_pages,
+        max_bytes=settings.function_max_response_bytes,
+        seconds=settings.function_timeout,
+        request_max_bytes=settings.function_max_response_bytes,
+        request_seconds=settings.function_timeout,
+    )
+
+
+class _VaultDirectory:
+    """The vault's credential names, as publishing needs them."""
+
+    def __init__(self, repository: SqlVaultRepository) -> None:
+        self._repository = repository
+
+    async def names(self, org_id: str, solution: str | None) -> frozenset[str]:
+        return frozenset(
+            credential.name
+            for credential in await self._repository.list_for_org(org_id)
+            if credential.solution in (None, solution)
+        )
+
+
+class _VaultResolvers:
+    """Binds the vault's resolver to one function call."""
+
+    def __init__(self, vault: VaultService[ResolvedCredential]) -> None:
+        self._vault = vault
+
+    def for_call(
+        self, *, org_id: str, solution: str, function: str, actor: Actor
+    ) -> CredentialResolver:
+        return self._vault.resolver(org_id, solution, function, actor)
 
 
 def _for_functions(credential: UsableCredential) -> ResolvedCredential:

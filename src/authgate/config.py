@@ -142,6 +142,20 @@ class Settings(BaseSettings):
                 raise ValueError("must be an IP address of this machine, e.g. 192.0.2.10") from None
         return value
 
+    # functions
+    function_timeout: float = Field(
+        default=30, gt=0, le=600, description="Seconds one function call may take, all pages."
+    )
+    function_max_pages: int = Field(
+        default=100, ge=1, le=10000, description="Pages one call may follow (continuation)."
+    )
+    function_max_response_bytes: int = Field(
+        default=6 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="Bytes of upstream responses one call may read, all pages together.",
+    )
+
     # vault
     vault_kek: SecretStr | None = Field(
         default=None,

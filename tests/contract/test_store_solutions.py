@@ -61,7 +61,8 @@ async def test_new_versions_follow_one_another_and_keep_the_old(
 
     assert await store.solutions.get(an_org.id, "sales") == second
     old = await store.solutions.version(record.id, 1)
-    assert old is not None and old.document == DOCUMENT
+    assert old is not None
+    assert old.document == DOCUMENT
 
 
 async def test_a_stale_publish_loses_and_writes_nothing(
@@ -125,10 +126,12 @@ async def test_call_target_gives_the_role_of_that_user_only(
     await store.solutions.set_member(SolutionMember(record.id, a_user.id, SolutionRole.USER, NOW))
 
     target = await store.solutions.call_target(an_org.id, "sales", a_user.id)
-    assert target is not None and target.solution == record
+    assert target is not None
+    assert target.solution == record
     assert target.role is SolutionRole.USER
     outsider = await store.solutions.call_target(an_org.id, "sales", stranger.id)
-    assert outsider is not None and outsider.role is None
+    assert outsider is not None
+    assert outsider.role is None
     assert await store.solutions.call_target(an_org.id, "missing", a_user.id) is None
     assert await store.solutions.call_target("org_other", "sales", a_user.id) is None
 
@@ -142,7 +145,8 @@ async def test_call_target_inside_a_transaction(
         member = SolutionMember(record.id, a_user.id, SolutionRole.MAKER, NOW)
         await store.solutions.set_member(member)
         target = await store.solutions.call_target(an_org.id, "sales", a_user.id)
-    assert target is not None and target.role is SolutionRole.MAKER
+    assert target is not None
+    assert target.role is SolutionRole.MAKER
 
 
 async def test_members_are_set_changed_and_removed(

@@ -20,6 +20,13 @@ class InvalidSolution(ValidationFailed):
     code = "invalid_solution"
 
 
+class SqlFunctionsUnavailable(AuthgateError):
+    """The function is a SQL function, which this server cannot run (yet)."""
+
+    code = "sql_functions_unavailable"
+    status = 501
+
+
 class UpstreamError(AuthgateError):
     """Base of what can go wrong talking to an upstream (raised by the egress client)."""
 
@@ -50,13 +57,6 @@ class FunctionCallFailed(AuthgateError):
         self.description = description
         self.call_details = details
 
-
-class InvalidSolutionDocument(AuthgateError):
-    """A stored solution document is not in the form authgate writes (a corrupt or foreign
-    row); the definition cannot be used until it is published again."""
-
-    code = "invalid_solution_document"
-    status = 500
 
 class ExpressionError(AuthgateError):
     """A JSONata expression of a function failed while it ran.
@@ -133,3 +133,10 @@ class CallBoundExceeded(FunctionCallFailed):
         super().__init__(status, title, description)
         self.bound = bound
 
+
+class InvalidSolutionDocument(AuthgateError):
+    """A stored solution document is not in the form authgate writes (a corrupt or foreign
+    row); the definition cannot be used until it is published again."""
+
+    code = "invalid_solution_document"
+    status = 500

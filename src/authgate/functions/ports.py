@@ -13,6 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from authgate.identity.deps import Actor
+
 Headers = tuple[tuple[str, str], ...]
 
 
@@ -223,7 +225,7 @@ class CredentialResolvers(Protocol):
     """Builds the resolver for one call, bound to who calls what (for the audit log)."""
 
     def for_call(
-        self, *, org_id: str, solution: str, function: str, user_id: str, ip: str | None
+        self, *, org_id: str, solution: str, function: str, actor: Actor
     ) -> CredentialResolver:
         """A resolver that audits each use as this call's."""
         ...

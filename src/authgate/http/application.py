@@ -23,12 +23,14 @@ from authgate.http.routes import (
     admin,
     auth,
     credentials,
+    functions,
     health,
     invites,
     me,
     oauth,
     orgs,
     pages,
+    solutions,
 )
 from authgate.http.services import Services
 from authgate.http.token_endpoint import token_request
@@ -49,7 +51,8 @@ def build_fastapi(lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None
         description="A self-hosted identity and data gateway for apps.",
         lifespan=lifespan,
     )
-    for module in (health, oauth, auth, me, orgs, invites, admin, credentials, pages):
+    routers = (health, oauth, auth, me, orgs, invites, admin, credentials, solutions, functions)
+    for module in (*routers, pages):
         app.include_router(module.router)
     install_error_handlers(app)
     return app

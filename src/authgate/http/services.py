@@ -6,7 +6,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from authgate.config import Settings
+from authgate.functions.calls import FunctionCalls
 from authgate.functions.ports import ResolvedCredential
+from authgate.functions.solutions import SolutionService
 from authgate.identity.accounts import AccountService
 from authgate.identity.deps import IdentityDeps
 from authgate.identity.invites import InviteService
@@ -37,3 +39,5 @@ class Services:
     keyring: Keyring
     ping_database: Callable[[], Awaitable[None]]
     vault: VaultService[ResolvedCredential]
+    solutions: SolutionService
+    calls: FunctionCalls

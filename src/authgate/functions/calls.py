@@ -1,0 +1,86 @@
+"""A device's function call: who may call what, with which credentials, in which context.
+
+The engine runs the function; this module decides that the caller is a member of the
+solution, finds the function in the version in force, builds the call's context
+(``@ctx.user``, ``@ctx.solution``) and binds the credential resolver to this call, so
+that every credential use is audited as this user's call of this function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from authgate.errors import InvalidToken, NotFound
+from authgate.functions.call import CallContext, CallResult, CallSolution, CallUser
+from authgate.functions.engine import FunctionEngine
+from authgate.functions.errors import FunctionCallFailed, SqlFunctionsUnavailable
+from authgate.functions.model import SqlFunction
+from authgate.functions.ports import CredentialResolvers
+from authgate.functions.redaction import RecordingResolver, redact
+from authgate.functions.solutions import SolutionService
+from authgate.identity.deps import Actor, IdentityDeps
+
+
+class FunctionCalls:
+    """Runs functions for signed-in members of a solution."""
+
+    def __init__(
+        self,
+        deps: IdentityDeps,
+        solutions: SolutionService,
+        engine: FunctionEngine,
+        resolvers: CredentialResolvers,
+    ) -> None:
+        self._deps = deps
+        self._solutions = solutions
+        self._engine = engine
+        self._resolvers = resolvers
+
+    async def call(
+        self,
+        org_id: str,
+        solution: str,
+        function: str,
+        arguments: Mapping[str, Any],
+        actor: Actor,
+    ) -> CallResult:
+        """Run ``function`` of ``solution`` for ``actor`` (a member of it) in ``org_id``."""
+        if actor.user_id is None:
+            raise InvalidToken("this needs a user's access token, not a service client's")
+        record, definition = await self._solutions.for_member(org_id, solution, actor.user_id)
+        found = definition.functions.get(function)
+        if found is None:
+            raise NotFound(f"solution '{solution}' has no function '{function[:128]}'")
+        if isinstance(found, SqlFunction):
+            raise SqlFunctionsUnavailable(
+                f"'{function}' is a SQL function; this server does not run SQL functions yet"
+            )
+        user = await self._deps.store.users.get(actor.user_id)
+        if user is None or user.disabled:
+            raise InvalidToken("the user of this token no longer exists or is disabled")
+        context = CallContext(
+            CallUser(user.id, user.email, user.display_name),
+            CallSolution(record.id, record.name, record.org_id),
+        )
+        resolver = RecordingResolver(
+            self._resolvers.for_call(
+                org_id=org_id, solution=record.name, function=function, actor=actor
+            )
+        )
+        try:
+            result = await self._engine.call(
+                found, arguments, context=context, credentials=resolver
+            )
+        except FunctionCallFailed as failed:
+            # Handlers may quote the upstream's answer, which may quote our credentials.
+            failed.title = failed.message = redact(failed.title, resolver.values)
+            failed.description = redact(failed.description, resolver.values)
+            failed.call_details = redact(failed.call_details, resolver.values)
+            raise
+        return replace(
+            result,
+            records=redact(result.records, resolver.values),
+            output=redact(result.output, resolver.values),
+        )
