@@ -90,6 +90,22 @@ def build_request(
     limits: EvaluationLimits,
 ) -> UpstreamRequest:
     """The :class:`UpstreamRequest` for ``page``; ``credentials`` holds every one it names."""
+    try:
+        return _build(page, credentials, ctx=ctx, limits=limits)
+    except UnicodeEncodeError:
+        # JSON may carry lone surrogates ("\ud800"), which no URL, header or body can.
+        raise InvalidFunctionArguments(
+            "a parameter value is not valid Unicode text (it holds a lone surrogate)"
+        ) from None
+
+
+def _build(
+    page: PageRequest,
+    credentials: Mapping[str, ResolvedCredential],
+    *,
+    ctx: Mapping[str, Any],
+    limits: EvaluationLimits,
+) -> UpstreamRequest:
     used: list[ResolvedCredential] = []
     filled: dict[str, tuple[Parameter, Any, ResolvedCredential | None]] = {}
     for name, parameter in page.parameters.items():
@@ -211,6 +227,7 @@ def _headers(
                 "The function declares a header that cannot be sent",
                 f"header parameter {name!r} is not a valid or settable header name",
             )
+        text.encode()  # a lone surrogate raises here, not in the HTTP client
         if _FORBIDDEN_HEADER_VALUE.search(text):
             raise InvalidFunctionArguments(
                 f"header parameter {name!r} must not contain CR, LF or NUL characters"

@@ -1,7 +1,8 @@
 """Read an upstream's body in the function's ``format`` (FUNCTIONS.md, "REST functions").
 
 * ``json``: the parsed document (an empty body is ``None``); anything else is a clean 502.
-  ``NaN`` and ``Infinity`` are refused: they are not JSON (RFC 8259 §6).
+  ``NaN`` and ``Infinity`` are refused: they are not JSON (RFC 8259 §6); nor are numbers
+  out of a double's range, or integers longer than Python parses by default.
 * ``text``: a string, decoded with the charset the Content-Type names (UTF-8 otherwise).
 * ``xml``: see :mod:`authgate.functions.xml_document` (no DTD, no entities, bounded nesting).
 * ``binary`` (``pdf`` and other names): ``{"contentType": ..., "base64": ...}``.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import base64
 import codecs
 import json
+import math
 from typing import Any
 
 from authgate.functions.errors import InvalidUpstreamResponse
@@ -41,7 +43,7 @@ def decode_body(response: UpstreamResponse, body_format: ResponseFormat) -> Any:
         except XmlRefused as exc:
             raise _invalid("xml", str(exc)) from None
     try:
-        return json.loads(response.body, parse_constant=_refuse_constant)
+        return json.loads(response.body, parse_constant=_refuse_constant, parse_float=_finite_float)
     except (ValueError, RecursionError):
         raise _invalid("json", "the body is not valid JSON") from None
 
@@ -80,6 +82,13 @@ def _charset(response: UpstreamResponse) -> str:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # ``1e999``: valid JSON, but no number expressions can work with
+        raise ValueError("a number is out of range")
+    return value
 
 
 def _invalid(format_name: str, problem: str) -> InvalidUpstreamResponse:

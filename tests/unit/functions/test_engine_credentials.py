@@ -211,3 +211,22 @@ async def test_credential_values_are_not_visible_to_expressions_as_parameters() 
         fn, {}, context=CONTEXT, credentials=MemoryCredentials(credential("crm", TOKEN))
     )
     assert result.output == {}
+
+
+async def test_a_call_logs_nothing_of_credentials_or_payloads(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    payload = "canary-payload-1b7d"
+    fn = function(
+        "https://api.example.com/x",
+        param("accessToken", "header", credential="crm"),
+        param("note", "body", value=payload),
+        records="=$.rows",
+    )
+    h = harness(response(401, payload), response(200, {"rows": [{"p": payload}]}))
+    credentials = MemoryCredentials(credential("crm", TOKEN), refreshes={"crm": [SECRET]})
+    with caplog.at_level("DEBUG"):
+        result = await h.engine.call(fn, {}, context=CONTEXT, credentials=credentials)
+    assert result.records == [{"p": payload}]
+    for canary in (TOKEN, SECRET, payload):
+        assert canary not in caplog.text

@@ -7,6 +7,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from authgate.functions.errors import (
     FunctionCallFailed,
@@ -248,3 +250,31 @@ async def test_only_absolute_http_urls_are_requested(url: str) -> None:
     fn = function(url, param("q", "query"))
     with pytest.raises(FunctionCallFailed, match="URL"):
         await sent(fn, {})
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1).filter(lambda v: v not in (".", "..")))
+async def test_any_path_value_round_trips_as_exactly_one_segment(value: str) -> None:
+    fn = function("https://api.example.com/a/{id}/b", param("id", "path", required=True))
+    request = await sent(fn, {"id": value})
+    parts = urlsplit(request.url)
+    assert parts.hostname == "api.example.com"
+    assert (parts.query, parts.fragment) == ("", "")
+    first, segment, last = parts.path.split("/")[1:]
+    assert (first, last) == ("a", "b")
+    assert unquote(segment, errors="surrogatepass") == value
+
+
+@pytest.mark.parametrize(
+    ("declared", "value"),
+    [
+        (param("id", "path", required=True), "a\ud800b"),
+        (param("q", "query"), "\udfff"),
+        (param("name", "body"), "x\ud83d"),
+        (param("X-Name", "header"), "\udc80"),
+    ],
+)
+async def test_lone_surrogates_are_refused_cleanly(declared: Any, value: str) -> None:
+    fn = function("https://api.example.com/items/{id}", param("id", "path", value="1"), declared)
+    with pytest.raises(InvalidFunctionArguments, match="not valid Unicode"):
+        await sent(fn, {declared[0]: value})

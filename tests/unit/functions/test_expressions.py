@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from authgate.functions.errors import ExpressionError, ExpressionSyntaxError
 from authgate.functions.expressions import (
@@ -219,3 +221,16 @@ def test_evaluations_do_not_share_bindings() -> None:
     first = expression.evaluate({"v": "a"}, ctx={"user": {"id": "1"}})
     second = expression.evaluate({"v": "b"}, ctx={"user": {"id": "2"}})
     assert (first, second) == ("a1", "b2")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("@ctx$.\"'`/*()[]{} \\&ab=0")), max_size=40))
+def test_the_rewrite_only_ever_turns_an_at_into_a_dollar(source: str) -> None:
+    rewritten = rewrite_context_references(source)
+    assert len(rewritten) == len(source)
+    changed = [(a, b) for a, b in zip(source, rewritten, strict=True) if a != b]
+    assert all(pair == ("@", "$") for pair in changed)
+    # Every change is the @ of an @ctx reference.
+    for index, (a, b) in enumerate(zip(source, rewritten, strict=True)):
+        if a != b:
+            assert source.startswith("@ctx", index)
