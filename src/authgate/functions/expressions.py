@@ -9,7 +9,8 @@ positions in errors still point into the text as written).
 Only this module knows the evaluator (``jsonata-python``), so it can be replaced. What it adds:
 
 * JSONata ``undefined`` (and ``null``) come back as ``None``; sequences as plain lists.
-* Every evaluation is bounded in time and depth by :class:`EvaluationLimits`. The library's own
+* Every evaluation is bounded in time, depth and the length of the strings and arrays it
+  builds by :class:`EvaluationLimits`. The library's own
   timebox starts counting when the expression is *compiled*, which is useless for a cached
   expression, so the bounds are installed per evaluation instead.
 * ``$eval`` is not available: it would run text built from data in the caller's scope, where it
@@ -51,10 +52,12 @@ _PLACEHOLDER = re.compile(r"\{\{\{?\w+\}?\}\}")
 
 @dataclass(frozen=True, slots=True)
 class EvaluationLimits:
-    """Bounds on one evaluation: wall seconds and nesting depth of the evaluator."""
+    """Bounds on one evaluation: wall seconds, nesting depth of the evaluator, and the length
+    of any string or array it builds (so that doubling a value in a loop stops early)."""
 
     seconds: float = 1.0
     max_depth: int = 400
+    max_length: int = 10_000_000
     clock: Callable[[], float] = time.monotonic
 
 
@@ -230,8 +233,10 @@ def _guards(limits: EvaluationLimits) -> dict[str, Any]:
         if clock() > deadline:
             raise _BoundExceeded("time")
 
-    def exit_(_expr: Any, _input: Any, environment: Any, _result: Any) -> None:
+    def exit_(_expr: Any, _input: Any, environment: Any, result: Any) -> None:
         nonlocal depth
+        if isinstance(result, str | list) and len(result) > limits.max_length:
+            raise _BoundExceeded("size")
         if environment.is_parallel_call:
             return
         depth -= 1

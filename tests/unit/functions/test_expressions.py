@@ -234,3 +234,16 @@ def test_the_rewrite_only_ever_turns_an_at_into_a_dollar(source: str) -> None:
     for index, (a, b) in enumerate(zip(source, rewritten, strict=True)):
         if a != b:
             assert source.startswith("@ctx", index)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '=$reduce([1..64], function($acc, $i) { $acc & $acc }, "ab")',
+        "=$reduce([1..64], function($acc, $i) { $append($acc, $acc) }, [1])",
+    ],
+)
+def test_values_that_double_in_a_loop_end_at_the_size_bound(text: str) -> None:
+    limits = EvaluationLimits(seconds=3600, max_length=100_000)
+    with pytest.raises(ExpressionError, match="size bound"):
+        run(text, limits=limits)
