@@ -33,19 +33,15 @@ from typing import Any
 from jsonata import JException, Jsonata  # type: ignore[import-untyped]
 from jsonata.utils import Utils  # type: ignore[import-untyped]
 
+from authgate.functions.context_references import CONTEXT_VARIABLE, rewrite_context_references
 from authgate.functions.errors import ExpressionError, ExpressionSyntaxError
 from authgate.functions.model import EXPRESSION_PREFIX
 
-CONTEXT_VARIABLE = "ctx"
 _GUARD_ENTRY = "__evaluate_entry"
 _GUARD_EXIT = "__evaluate_exit"
 _RESERVED = ("__evaluate",)
 _CACHE_SIZE = 2048
 
-# Characters that end a JSONata name (the evaluator's single-character operators and blanks).
-_NAME_STOPS = frozenset(".[]{}(),@#;:?+-*/%|=<>^&!~ \t\r\n\"'`")
-_OPERAND_CLOSERS = frozenset(")]}")
-_WORD_OPERATORS = frozenset({"and", "or", "in"})
 _RAISED_BY_AUTHOR = frozenset({"D3137", "D3141"})
 _PLACEHOLDER = re.compile(r"\{\{\{?\w+\}?\}\}")
 
@@ -158,41 +154,6 @@ def truthy(value: Any) -> bool:
     return False
 
 
-def rewrite_context_references(source: str) -> str:
-    """``source`` with every ``@ctx`` outside literals and quoted names written as ``$ctx``."""
-    out: list[str] = []
-    i, length = 0, len(source)
-    operand_before = False  # decides whether a "/" starts a regular expression
-    while i < length:
-        char = source[i]
-        if char in " \t\r\n":
-            end = i + 1
-        elif source.startswith("/*", i):
-            close = source.find("*/", i + 2)
-            end = length if close < 0 else close + 2
-        elif char in "\"'":
-            end, operand_before = _string_end(source, i), True
-        elif char == "`":
-            close = source.find("`", i + 1)
-            end, operand_before = (length if close < 0 else close + 1), True
-        elif char == "/" and not operand_before:
-            end, operand_before = _regex_end(source, i), True
-        elif char == "@" and _is_context_reference(source, i):
-            out.append("$" + CONTEXT_VARIABLE)
-            i, operand_before = i + 1 + len(CONTEXT_VARIABLE), True
-            continue
-        elif char in _NAME_STOPS:
-            end, operand_before = i + 1, char in _OPERAND_CLOSERS
-        else:
-            end = i
-            while end < length and source[end] not in _NAME_STOPS:
-                end += 1
-            operand_before = source[i:end] not in _WORD_OPERATORS
-        out.append(source[i:end])
-        i = end
-    return "".join(out)
-
-
 @lru_cache(maxsize=_CACHE_SIZE)
 def _compile(text: str) -> Expression:
     offset = len(EXPRESSION_PREFIX) if text.startswith(EXPRESSION_PREFIX) else 0
@@ -289,43 +250,3 @@ def _describe(exc: JException, *, with_tokens: bool) -> str:
 
 def _subject(role: str | None) -> str:
     return f"expression {role!r}" if role else "expression"
-
-
-def _is_context_reference(source: str, at: int) -> bool:
-    end = at + 1 + len(CONTEXT_VARIABLE)
-    return source.startswith(CONTEXT_VARIABLE, at + 1) and (
-        end == len(source) or source[end] in _NAME_STOPS
-    )
-
-
-def _string_end(source: str, start: int) -> int:
-    quote, i = source[start], start + 1
-    while i < len(source):
-        if source[i] == "\\":
-            i += 2
-            continue
-        if source[i] == quote:
-            return i + 1
-        i += 1
-    return len(source)
-
-
-def _regex_end(source: str, start: int) -> int:
-    """The end of a ``/pattern/flags`` literal; brackets nest as in the evaluator's tokenizer."""
-    i, depth = start + 1, 0
-    while i < len(source):
-        char = source[i]
-        if char == "\\":
-            i += 2
-            continue
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == "/" and depth <= 0:
-            i += 1
-            while i < len(source) and source[i] in "im":
-                i += 1
-            return i
-        i += 1
-    return len(source)

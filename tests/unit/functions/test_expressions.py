@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from authgate.functions.context_references import rewrite_context_references
 from authgate.functions.errors import ExpressionError, ExpressionSyntaxError
 from authgate.functions.expressions import (
     EvaluationLimits,
     check_expression,
     compile_expression,
-    rewrite_context_references,
     truthy,
 )
 
