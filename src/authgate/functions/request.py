@@ -158,6 +158,13 @@ def _headers(
                 f"header parameter {name!r} is not a valid or settable header name",
             )
         text.encode()  # a lone surrogate raises here, not in the HTTP client
+        if _FORBIDDEN_HEADER_VALUE.search(text) and credential is not None:
+            raise InvalidFunctionRequest(
+                502,
+                "A stored credential cannot be sent in a header",
+                f"credential {credential.name!r} holds a line break or NUL character; "
+                "store its value again without one",
+            )
         if _FORBIDDEN_HEADER_VALUE.search(text):
             raise InvalidFunctionArguments(
                 f"header parameter {name!r} must not contain CR, LF or NUL characters"

@@ -9,7 +9,7 @@ import pytest
 from authgate.functions.errors import (
     BasicAuthenticationRefused,
     CredentialHostRefused,
-    InvalidFunctionArguments,
+    InvalidFunctionRequest,
 )
 from authgate.functions.model import Parameter, RestFunction
 from authgate.functions.ports import CredentialKind
@@ -172,10 +172,10 @@ async def test_a_url_with_user_information_is_refused() -> None:
 async def test_credential_header_values_with_line_breaks_are_refused_without_the_value() -> None:
     fn = function("https://api.example.com/x", param("X-Key", "header", credential="k"))
     broken = credential("k", f"{SECRET}\r\nX-Evil: 1", CredentialKind.API_KEY)
-    with pytest.raises(InvalidFunctionArguments) as raised:
+    with pytest.raises(InvalidFunctionRequest) as raised:
         await sent(fn, MemoryCredentials(broken))
-    assert "'X-Key' must not contain CR, LF" in raised.value.message
-    assert SECRET not in str(raised.value)
+    assert "credential 'k' holds a line break" in str(raised.value.description)
+    assert SECRET not in f"{raised.value} {raised.value.description}"
 
 
 async def test_credential_and_secret_locations_put_nothing_on_the_wire() -> None:
