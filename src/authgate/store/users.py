@@ -17,6 +17,7 @@ _EMAIL_TAKEN = "a user with this email address already exists"
 
 _u = users
 _BY_EMAIL = DriverStatement(select(_u).where(_u.c.email == bindparam("email")))
+_BY_ID = DriverStatement(select(_u).where(_u.c.id == bindparam("user_id")))
 
 
 def user_from(row: Mapping[Any, Any]) -> User:
@@ -59,6 +60,9 @@ class SqlUserRepository:
 
     async def get(self, user_id: str) -> User | None:
         """By id."""
+        if self._db.driver_path:
+            found = await fetch_row(self._db, _BY_ID, {"user_id": user_id})
+            return None if found is None else user_from({c: found[c.name] for c in _u.c})
         async with self._db.connection(write=False) as conn:
             row = (await conn.execute(select(_u).where(_u.c.id == user_id))).one_or_none()
         return None if row is None else user_from(row._mapping)
