@@ -116,7 +116,7 @@ async def test_an_exhausted_pool_is_service_unavailable(store: SqlStore) -> None
     try:
         await entered.wait()
         with pytest.raises(ServiceUnavailable):
-            await small.users.get("someone")
+            await small.orgs.get_by_slug("someone")
     finally:
         release.set()
         await holder
