@@ -47,25 +47,33 @@ class Caller:
     actor: Actor
 
 
-async def current_caller(
-    request: Request, services: Annotated[Services, Depends(get_services)]
-) -> Caller:
-    """Verify the bearer token; a user's token must belong to a live session."""
-    claims = await services.access.verify_current(
-        parse_bearer(request.headers.get("authorization"))
-    )
+async def authenticate(services: Services, authorization: str | None, ip: str | None) -> Caller:
+    """Verify a bearer token; a user's token must belong to a live session."""
+    claims = await services.access.verify_current(parse_bearer(authorization))
     if claims.session_id is not None and not await services.sessions.session_is_live(
         claims.session_id
     ):
         raise InvalidToken("the session of this token has ended; sign in again")
-    return Caller(claims, Actor(claims.subject if claims.is_user else None, client_ip(request)))
+    return Caller(claims, Actor(claims.subject if claims.is_user else None, ip))
+
+
+def require_user(caller: Caller) -> Caller:
+    """The caller, when it is a signed-in user (not a service client)."""
+    if not caller.claims.is_user:
+        raise InvalidToken("this needs a user's access token, not a service client's")
+    return caller
+
+
+async def current_caller(
+    request: Request, services: Annotated[Services, Depends(get_services)]
+) -> Caller:
+    """Verify the bearer token; a user's token must belong to a live session."""
+    return await authenticate(services, request.headers.get("authorization"), client_ip(request))
 
 
 async def current_user(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
     """Like :func:`current_caller`, for a signed-in user (not a service client)."""
-    if not caller.claims.is_user:
-        raise InvalidToken("this needs a user's access token, not a service client's")
-    return caller
+    return require_user(caller)
 
 
 async def anonymous_actor(request: Request) -> Actor:

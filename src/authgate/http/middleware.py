@@ -109,6 +109,8 @@ class LimitAndObserve:
         route: Any = scope.get("route")
         if route is not None:
             template = str(route.path)
+        elif "authgate.route" in scope:  # set by the lean endpoints
+            template = str(scope["authgate.route"])
         elif scope["path"] in _UNROUTED:
             template = scope["path"]
         else:
