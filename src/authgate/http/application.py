@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import authgate
 from authgate.errors import AuthgateError, PayloadTooLarge
+from authgate.http.call_endpoint import LeanCallEndpoint
 from authgate.http.errors import error_body, error_headers, install_error_handlers
 from authgate.http.middleware import ClientGone, LimitAndObserve, read_bounded
 from authgate.http.oauth_forms import MAX_FORM_BYTES
@@ -111,4 +112,4 @@ def build_asgi(fastapi_app: FastAPI) -> ASGIApp:
         found: Services = fastapi_app.state.services
         return found
 
-    return LimitAndObserve(LeanTokenEndpoint(fastapi_app, services))
+    return LimitAndObserve(LeanTokenEndpoint(LeanCallEndpoint(fastapi_app, services), services))
