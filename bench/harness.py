@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import jsonata_bench
+import passthrough
 import report
 from loadgen import SIGNIN_CONNECTIONS, WRK_THREADS, Load, run_wrk
 from report import Row
@@ -35,6 +37,8 @@ from servers import (
     token_format,
 )
 
+PARTS = ("tokens", "jsonata", "rest")
+
 
 class Bench:
     """One run: every scenario, side by side, into :attr:`rows`."""
@@ -47,6 +51,7 @@ class Bench:
         self.logs.mkdir(parents=True, exist_ok=True)
         self.rows: list[Row] = []
         self.problems: list[str] = []
+        self.jsonata = report.Jsonata()
 
     def say(self, message: str) -> None:
         print(f"[bench] {message}", file=sys.stderr, flush=True)
@@ -102,6 +107,14 @@ class Bench:
         return row
 
     def run(self, databases: list[Database]) -> None:
+        if "tokens" in self.args.only:
+            self.tokens(databases)
+        if "jsonata" in self.args.only:
+            self.stage("JSONata", lambda: jsonata_bench.measure(self))
+        if "rest" in self.args.only:
+            self.stage("REST pass-through", lambda: passthrough.measure(self))
+
+    def tokens(self, databases: list[Database]) -> None:
         inproc_env = authgate_env(Database.sqlite(self.work / "inproc"), 0)
         self.stage("bare argon2id", lambda: self.inproc("argon2", report.ARGON2, inproc_env))
         self.stage("in-process verify", lambda: self.inproc("verify", report.VERIFY, inproc_env))
@@ -115,7 +128,9 @@ class Bench:
         """Run one part; a failure is reported in the table and the next part still runs."""
         try:
             measure()
-        except (RuntimeError, OSError, subprocess.SubprocessError, httpx.HTTPError) as exc:
+        except (
+            RuntimeError, OSError, subprocess.SubprocessError, httpx.HTTPError, ValueError, KeyError
+        ) as exc:  # fmt: skip
             self.problems.append(f"{name}: not measured — {str(exc).strip()[:600]}")
             self.say(f"{name} failed: {exc}")
         finally:
@@ -188,7 +203,21 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     parser.add_argument("--duration", type=float, default=10, help="seconds measured (10)")
     parser.add_argument("--warmup", type=float, default=3, help="seconds of warm-up (3)")
-    parser.add_argument("--quick", action="store_true", help="3 s measured, 2 s warm-up")
+    parser.add_argument(
+        "--quick", action="store_true",
+        help="3 s measured, 2 s warm-up (JSONata: 1 s measured, 0.5 s warm-up per case)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--jsonata-seconds", type=float, default=3, help="seconds measured per JSONata case (3)"
+    )
+    parser.add_argument(
+        "--jsonata-warmup", type=float, default=1, help="seconds of warm-up per JSONata case (1)"
+    )
+    parser.add_argument(
+        "--only", action="append", choices=PARTS,
+        help="only this part (repeatable; default all): tokens (grants, sign-ins, token "
+        "checks), jsonata (Python vs JavaScript), rest (the REST pass-through)",
+    )  # fmt: skip
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
     parser.add_argument(
         "--backend", action="append", choices=["sqlite", "postgres"],
@@ -197,17 +226,31 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.quick:
         args.duration, args.warmup = 3, 2
+        args.jsonata_seconds, args.jsonata_warmup = 1, 0.5
+    args.only = args.only or list(PARTS)
     args.connections += args.connections % WRK_THREADS  # the same share for each wrk thread
     args.backend = args.backend or ["sqlite", "postgres"]
     return args
 
 
-def check_machine() -> None:
-    missing = [tool for tool in ("taskset", "wrk", "node", "psql") if not shutil.which(tool)]
+def check_machine(args: argparse.Namespace) -> None:
+    tools = {"taskset", "wrk"}
+    packages = set()
+    if "tokens" in args.only:
+        tools |= {"node", "psql"}
+        packages.add("oidc-provider")
+    if "jsonata" in args.only:
+        tools.add("node")
+        packages.add("jsonata")
+    if "rest" in args.only:
+        tools.add("nginx")
+    search = os.environ.get("PATH", "") + os.pathsep + "/usr/sbin:/sbin"  # nginx is in sbin
+    missing = sorted(tool for tool in tools if not shutil.which(tool, path=search))
     if missing:
-        sys.exit(f"missing: {', '.join(missing)} (bench/run installs wrk)")
-    if not (BENCH / "node_modules" / "oidc-provider").is_dir():
-        sys.exit("missing bench/node_modules/oidc-provider (bench/run installs it)")
+        sys.exit(f"missing: {', '.join(missing)} (bench/run installs wrk and nginx)")
+    for package in sorted(packages):
+        if not (BENCH / "node_modules" / package).is_dir():
+            sys.exit(f"missing bench/node_modules/{package} (bench/run installs it)")
     if not {0, 1} <= os.sched_getaffinity(0):
         sys.exit("the benchmarks need CPU cores 0 and 1 (server on 0, load generator on 1)")
 
@@ -218,7 +261,7 @@ def _exit_on_signal(signum: int, _frame: object) -> None:
 
 def main() -> None:
     args = parse_args()
-    check_machine()
+    check_machine(args)
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _exit_on_signal)
     procs = Processes()
@@ -236,7 +279,7 @@ def main() -> None:
             except (subprocess.SubprocessError, OSError) as exc:
                 print(f"[bench] could not drop database {db.name}: {exc}", file=sys.stderr)
         shutil.rmtree(work, ignore_errors=True)
-    text = report.render(bench.rows, bench.problems, args, started)
+    text = report.render(bench.rows, bench.problems, args, started, bench.jsonata)
     out = BENCH / "results" / "latest.md"
     out.write_text(text)
     print(text)

@@ -8,7 +8,7 @@ import platform
 import re
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from loadgen import SIGNIN_CONNECTIONS
 from servers import ROOT
@@ -21,6 +21,15 @@ ME = "access-token verifications (GET /v1/me)"
 ARGON2 = "bare argon2id verify (t=2, 19 MiB, p=1)"
 PEER = "oidc-provider (npm)"
 REFRESH_TARGET = 1500.0
+PASS_DIRECT = "REST GET /items, direct to the upstream"
+PASS_NGINX = "REST GET /items through an nginx proxy"
+PASS_AUTHGATE = "REST function call through authgate"
+ONE_CONNECTION = " (1 connection)"  # suffix of a scenario's latency run
+UPSTREAM = "nginx upstream (core 1)"
+NGINX = "nginx"
+PASS_BACKEND = "SQLite"
+PASS_CALLS_TARGET = 2000.0
+PASS_ADDED_P50_TARGET_MS = 2.0
 
 
 @dataclass
@@ -51,31 +60,80 @@ def _count(value: int | None) -> str:
     return "—" if value is None else f"{value:,}"
 
 
+@dataclass
+class JsonataRow:
+    """One transform on one data size, evaluated by both sides."""
+
+    transform: str
+    rows: int
+    python: float | None
+    javascript: float | None
+    note: str = ""
+
+
+@dataclass
+class Jsonata:
+    """The JSONata comparison: which engines, and a row per transform and size."""
+
+    python_engine: str = "?"
+    javascript_engine: str = "?"
+    rows: list[JsonataRow] = field(default_factory=list)
+
+
 def _find(rows: list[Row], scenario: str, backend: str) -> Row | None:
     return next((r for r in rows if r.scenario == scenario and r.backend == backend), None)
 
 
-def ratios(rows: list[Row]) -> list[tuple[str, float, str, bool]]:
+Ratio = tuple[str, str, str, bool | None]  # what, value, target, met (None: no target)
+
+
+def ratios(rows: list[Row]) -> list[Ratio]:
     """(what, value, target, met) for every ratio whose two figures were measured."""
-    found: list[tuple[str, float, str, bool]] = []
+    found: list[Ratio] = []
+
+    def add(what: str, value: float, target: str, met: bool | None) -> None:
+        found.append((what, f"{value:.3f}", target, met))
+
     peer = _find(rows, CLIENT_CREDENTIALS, PEER)
     argon2 = _find(rows, ARGON2, "in-process")
     for backend in ("SQLite", "PostgreSQL"):
         ours = _find(rows, CLIENT_CREDENTIALS, backend)
         if ours and peer and peer.per_second:
             value = ours.per_second / peer.per_second
-            what = f"client credentials on {backend} ÷ oidc-provider"
-            found.append((what, value, "≥ 1.2", value >= 1.2))
+            add(f"client credentials on {backend} ÷ oidc-provider", value, "≥ 1.2", value >= 1.2)
         signin = _find(rows, SIGNIN, backend)
         if signin and argon2 and argon2.per_second:
             value = signin.per_second / argon2.per_second
-            what = f"sign-ins on {backend} ÷ bare argon2id"
-            found.append((what, value, "≥ 0.8", value >= 0.8))
+            add(f"sign-ins on {backend} ÷ bare argon2id", value, "≥ 0.8", value >= 0.8)
     refresh = _find(rows, REFRESH, "PostgreSQL")
     if refresh:
         value = refresh.per_second / REFRESH_TARGET
-        what = "refresh grants on PostgreSQL ÷ 1,500/s"
-        found.append((what, value, "≥ 1.0", value >= 1.0))
+        add("refresh grants on PostgreSQL ÷ 1,500/s", value, "≥ 1.0", value >= 1.0)
+    return found + _passthrough_ratios(rows)
+
+
+def _passthrough_ratios(rows: list[Row]) -> list[Ratio]:
+    """authgate's cost as a REST pass-through: added latency, calls/s per core, ÷ nginx."""
+    found: list[Ratio] = []
+    target = PASS_ADDED_P50_TARGET_MS
+    for suffix, load in (("", "32 connections"), (ONE_CONNECTION, "1 connection")):
+        ours = _find(rows, PASS_AUTHGATE + suffix, PASS_BACKEND)
+        direct = _find(rows, PASS_DIRECT + suffix, UPSTREAM)
+        if ours and direct and ours.p50_ms is not None and direct.p50_ms is not None:
+            added = ours.p50_ms - direct.p50_ms
+            if not math.isnan(added):
+                what = f"REST call: authgate p50 − direct p50, {load}"
+                found.append((what, f"{added:.2f} ms", f"≤ {target:g} ms", added <= target))
+    ours = _find(rows, PASS_AUTHGATE, PASS_BACKEND)
+    if ours:
+        value = ours.per_second / PASS_CALLS_TARGET
+        what = "REST calls/s of authgate on one core ÷ 2,000/s"
+        found.append((what, f"{value:.3f}", "≥ 1.0", value >= 1.0))
+    nginx = _find(rows, PASS_NGINX, NGINX)
+    if ours and nginx and nginx.per_second:
+        value = ours.per_second / nginx.per_second
+        what = "REST calls/s of authgate ÷ requests/s of the nginx proxy"
+        found.append((what, f"{value:.3f}", "— (the floor of a proxy's cost)", None))
     return found
 
 
@@ -92,7 +150,36 @@ def _commit() -> str:
     return done.stdout.strip() or "unknown"
 
 
-def render(rows: list[Row], problems: list[str], args: argparse.Namespace, started: float) -> str:
+def _jsonata_table(jsonata: Jsonata) -> list[str]:
+    lines = [
+        "",
+        f"JSONata, evaluations/s on core 0, each side in its own process — Python: "
+        f"{jsonata.python_engine}; JavaScript: {jsonata.javascript_engine}.",
+        "",
+        "| transform | rows | Python evaluations/s | JS evaluations/s | Python ÷ JS | note |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for r in jsonata.rows:
+        python = "—" if r.python is None else _rate(r.python)
+        javascript = "—" if r.javascript is None else _rate(r.javascript)
+        ratio = f"{r.python / r.javascript:.3f}" if r.python and r.javascript else "—"
+        lines.append(
+            f"| {r.transform} | {r.rows:,} | {python} | {javascript} | {ratio} | {r.note} |"
+        )
+    return lines
+
+
+def _met(met: bool | None) -> str:
+    return "—" if met is None else "yes" if met else "NO"
+
+
+def render(
+    rows: list[Row],
+    problems: list[str],
+    args: argparse.Namespace,
+    started: float,
+    jsonata: Jsonata | None = None,
+) -> str:
     """The whole report as markdown."""
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))
     lines = [
@@ -102,18 +189,25 @@ def render(rows: list[Row], problems: list[str], args: argparse.Namespace, start
         f"{args.duration:g} s measured; wrk with {args.connections} connections "
         f"(sign-ins: {SIGNIN_CONNECTIONS}); Python {platform.python_version()}, "
         f"node {_version('node')}, wrk {_version('wrk')}.",
-        "",
-        "| scenario | backend | requests/s | p50 | p99 | non-2xx | socket errors | note |",
-        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
+    if rows:
+        lines += [
+            "",
+            "| scenario | backend | requests/s | p50 | p99 | non-2xx | socket errors | note |",
+            "|---|---|---:|---:|---:|---:|---:|---|",
+        ]
     for r in rows:
         lines.append(
             f"| {r.scenario} | {r.backend} | {_rate(r.per_second)} | {_ms(r.p50_ms)} "
             f"| {_ms(r.p99_ms)} | {_count(r.non_2xx)} | {_count(r.errors)} | {r.note} |"
         )
-    lines += ["", "| ratio | value | target | met |", "|---|---:|---|---|"]
-    for what, value, target, met in ratios(rows):
-        lines.append(f"| {what} | {value:.3f} | {target} | {'yes' if met else 'NO'} |")
+    found = ratios(rows)
+    if found:
+        lines += ["", "| ratio | value | target | met |", "|---|---:|---|---|"]
+    for what, value, target, met in found:
+        lines.append(f"| {what} | {value} | {target} | {_met(met)} |")
+    if jsonata and jsonata.rows:
+        lines += _jsonata_table(jsonata)
     lines += [
         "",
         "Other load on the machine skews the absolute numbers, and PostgreSQL itself is not "

@@ -185,10 +185,20 @@ def _authgate_command(env: Mapping[str, str], *args: str) -> str:
     return done.stdout + done.stderr
 
 
-def start_authgate(db: Database, procs: Processes, logs: Path) -> Authgate:
-    """Migrate, bootstrap an owner, serve on core 0, and create a service client."""
+def start_authgate(
+    db: Database,
+    procs: Processes,
+    logs: Path,
+    extra_env: Mapping[str, str] | None = None,
+    name: str | None = None,
+) -> Authgate:
+    """Migrate, bootstrap an owner, serve on core 0, and create a service client.
+
+    ``extra_env`` adds settings (``AUTHGATE_*``); the log is ``authgate-<name>.log`` (the
+    backend's name by default).
+    """
     port = free_port()
-    env = authgate_env(db, port)
+    env = authgate_env(db, port) | dict(extra_env or {})
     if db.url:
         _authgate_command(env, "migrate")
     email = "owner@bench.authgate.test"
@@ -198,7 +208,7 @@ def start_authgate(db: Database, procs: Processes, logs: Path) -> Authgate:
     found = re.search(r"Generated password \(shown once\): (\S+)", out)
     if not found:
         raise RuntimeError(f"no generated password in the bootstrap output:\n{out}")
-    log = logs / f"authgate-{db.backend.lower()}.log"
+    log = logs / f"authgate-{name or db.backend.lower()}.log"
     proc = procs.start(pinned(AUTHGATE, "serve"), env, log)
     url = f"http://127.0.0.1:{port}"
     wait_ready(f"{url}/readyz", proc, log)
