@@ -71,11 +71,12 @@ class _BoundExceeded(Exception):
 class Expression:
     """A compiled JSONata expression; safe to share and to evaluate many times."""
 
-    __slots__ = ("_compiled", "text")
+    __slots__ = ("_compiled", "_path", "text")
 
-    def __init__(self, text: str, compiled: Jsonata) -> None:
+    def __init__(self, text: str, compiled: Jsonata, path: tuple[str, ...] | None = None) -> None:
         self.text = text
         self._compiled = compiled
+        self._path = path
 
     def evaluate(
         self,
@@ -89,6 +90,10 @@ class Expression:
 
         Raises :class:`ExpressionError` naming ``role`` when evaluation fails or passes a bound.
         """
+        if self._path is not None:
+            found = _follow(document, self._path)
+            if found is not _MAPPED:
+                return _plain(found)
         # A shallow copy per evaluation: the evaluator keeps per-evaluation state on the
         # instance it finds in a thread-local, so each evaluation gets its own.
         instance = copy.copy(self._compiled)
@@ -175,7 +180,48 @@ def _compile(text: str) -> Expression:
         raise ExpressionSyntaxError(
             "expression nests too deeply to parse; simplify it", position=None
         ) from None
-    return Expression(text, compiled)
+    return Expression(text, compiled, simple_path(source))
+
+
+_NAME = r"(?:[A-Za-z_][A-Za-z0-9_]*|\"[^\"\\]*\"|`[^`]*`)"
+# A double-quoted token is a field name only after a dot; first, it is a string literal.
+_FIRST = r"(?:\$|[A-Za-z_][A-Za-z0-9_]*|`[^`]*`)"
+_SIMPLE_PATH = re.compile(rf"\s*{_FIRST}(?:\s*\.\s*{_NAME})*\s*")
+_STEP = re.compile(_NAME)
+_WORDS = frozenset({"and", "or", "in", "true", "false", "null", "function"})
+_MAPPED = object()  # the path met an array: JSONata maps over it, the evaluator must decide
+
+
+def simple_path(source: str) -> tuple[str, ...] | None:
+    """The field names of an expression that only walks fields (``$``, ``$.value``,
+    ``$."@odata.nextLink"``, ``a.b``), else None.
+
+    Most transforms of real functions are such paths. Over objects, JSONata's answer is
+    plain field access, so :meth:`Expression.evaluate` answers them without the evaluator,
+    and hands anything else (an array on the way) to it.
+    """
+    if not _SIMPLE_PATH.fullmatch(source):
+        return None
+    steps: list[str] = []
+    for token in _STEP.findall(source.strip().removeprefix("$")):
+        if token in _WORDS:
+            return None
+        steps.append(token[1:-1] if token[0] in '"`' else token)
+    return tuple(steps)
+
+
+def _follow(document: Any, path: tuple[str, ...]) -> Any:
+    current = document
+    for step in path:
+        if isinstance(current, dict):
+            if step not in current:
+                return None
+            current = current[step]
+        elif isinstance(current, list):
+            return _MAPPED
+        else:
+            return None
+    return current
 
 
 def _guards(limits: EvaluationLimits) -> dict[str, Any]:
