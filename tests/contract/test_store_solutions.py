@@ -129,10 +129,16 @@ async def test_call_target_gives_the_role_of_that_user_only(
     assert target is not None
     assert target.solution == record
     assert target.role is SolutionRole.USER
+    assert (target.user_email, target.user_display_name) == (a_user.email, a_user.display_name)
+    assert target.user_active is True
     outsider = await store.solutions.call_target(an_org.id, "sales", stranger.id)
     assert outsider is not None
     assert outsider.role is None
     assert await store.solutions.call_target(an_org.id, "missing", a_user.id) is None
+    ghost = await store.solutions.call_target(an_org.id, "sales", "usr_missing")
+    assert ghost is not None
+    assert ghost.user_active is False
+    assert ghost.role is None
     assert await store.solutions.call_target("org_other", "sales", a_user.id) is None
 
 
@@ -147,6 +153,17 @@ async def test_call_target_inside_a_transaction(
         target = await store.solutions.call_target(an_org.id, "sales", a_user.id)
     assert target is not None
     assert target.role is SolutionRole.MAKER
+
+
+async def test_a_disabled_user_is_not_active(
+    store: SqlStore, an_org: Organization, a_user: User
+) -> None:
+    record = solution(an_org)
+    await store.solutions.publish(record, version_of(record))
+    await store.users.update(replace(a_user, disabled=True))
+    target = await store.solutions.call_target(an_org.id, "sales", a_user.id)
+    assert target is not None
+    assert target.user_active is False
 
 
 async def test_members_are_set_changed_and_removed(

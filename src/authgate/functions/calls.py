@@ -20,7 +20,7 @@ from authgate.functions.model import SqlFunction
 from authgate.functions.ports import CredentialResolvers
 from authgate.functions.redaction import RecordingResolver, redact
 from authgate.functions.solutions import SolutionService
-from authgate.identity.deps import Actor, IdentityDeps
+from authgate.identity.deps import Actor
 
 
 class FunctionCalls:
@@ -28,12 +28,10 @@ class FunctionCalls:
 
     def __init__(
         self,
-        deps: IdentityDeps,
         solutions: SolutionService,
         engine: FunctionEngine,
         resolvers: CredentialResolvers,
     ) -> None:
-        self._deps = deps
         self._solutions = solutions
         self._engine = engine
         self._resolvers = resolvers
@@ -49,7 +47,8 @@ class FunctionCalls:
         """Run ``function`` of ``solution`` for ``actor`` (a member of it) in ``org_id``."""
         if actor.user_id is None:
             raise InvalidToken("this needs a user's access token, not a service client's")
-        record, definition = await self._solutions.for_member(org_id, solution, actor.user_id)
+        target, definition = await self._solutions.for_member(org_id, solution, actor.user_id)
+        record = target.solution
         found = definition.functions.get(function)
         if found is None:
             raise NotFound(f"solution '{solution}' has no function '{function[:128]}'")
@@ -57,11 +56,10 @@ class FunctionCalls:
             raise SqlFunctionsUnavailable(
                 f"'{function}' is a SQL function; this server does not run SQL functions yet"
             )
-        user = await self._deps.store.users.get(actor.user_id)
-        if user is None or user.disabled:
+        if not target.user_active:
             raise InvalidToken("the user of this token no longer exists or is disabled")
         context = CallContext(
-            CallUser(user.id, user.email, user.display_name),
+            CallUser(actor.user_id, target.user_email, target.user_display_name),
             CallSolution(record.id, record.name, record.org_id),
         )
         resolver = RecordingResolver(

@@ -170,6 +170,10 @@ class CallTarget:
 
     solution: SolutionRecord
     role: SolutionRole | None
+    user_email: str | None = None
+    user_display_name: str | None = None
+    user_active: bool = False
+    """The user exists and is not disabled (email and display name are then set)."""
 
 
 class SolutionRepository(Protocol):
@@ -193,7 +197,8 @@ class SolutionRepository(Protocol):
         ...
 
     async def call_target(self, org_id: str, name: str, user_id: str) -> CallTarget | None:
-        """The solution and the user's role in it, in one query (every call runs it)."""
+        """The solution, the user's role in it and the user's profile, in one query (every
+        call runs it)."""
         ...
 
     async def set_member(self, member: SolutionMember) -> None:

@@ -18,6 +18,7 @@ from authgate.errors import Forbidden, NotFound, ValidationFailed
 from authgate.functions.loader import load_solution
 from authgate.functions.model import Solution
 from authgate.functions.ports import (
+    CallTarget,
     CredentialDirectory,
     SolutionMember,
     SolutionRecord,
@@ -219,17 +220,16 @@ class SolutionService:
         self, org_id: str, name: str, user_id: str
     ) -> tuple[SolutionRecord, dict[str, Any]]:
         """What a member's device receives: functions and credential names, never values."""
-        record, solution = await self.for_member(org_id, name, user_id)
-        return record, public_definition(solution)
+        target, solution = await self.for_member(org_id, name, user_id)
+        return target.solution, public_definition(solution)
 
-    async def for_member(
-        self, org_id: str, name: str, user_id: str
-    ) -> tuple[SolutionRecord, Solution]:
-        """The solution in force, when ``user_id`` is one of its members (else 404)."""
+    async def for_member(self, org_id: str, name: str, user_id: str) -> tuple[CallTarget, Solution]:
+        """The solution in force, when ``user_id`` is one of its members (else 404), with
+        the member's profile."""
         target = await self._repository.call_target(org_id, name, user_id)
         if target is None or target.role is None:
             raise NotFound(f"solution '{name[:64]}' not found")
-        return target.solution, await self.parsed(target.solution)
+        return target, await self.parsed(target.solution)
 
     async def parsed(self, record: SolutionRecord) -> Solution:
         """The definition of the version in force, parsed once per process."""

@@ -17,7 +17,7 @@ from authgate.functions.ports import (
 )
 from authgate.store.driver import DriverStatement, fetch_row
 from authgate.store.session import Database
-from authgate.store.tables import solution_members, solution_versions, solutions
+from authgate.store.tables import solution_members, solution_versions, solutions, users
 
 _s = solutions
 _v = solution_versions
@@ -28,8 +28,15 @@ _CHANGED = "the solution was published by someone else meanwhile; publish again"
 
 # Every function call runs it: the solution and the caller's role, in one query.
 _CALL_TARGET = DriverStatement(
-    select(*_s.c, _m.c.role.label("member_role"))
+    select(
+        *_s.c,
+        _m.c.role.label("member_role"),
+        users.c.email.label("user_email"),
+        users.c.display_name.label("user_display_name"),
+        users.c.disabled.label("user_disabled"),
+    )
     .outerjoin(_m, and_(_m.c.solution_id == _s.c.id, _m.c.user_id == bindparam("user_id")))
+    .outerjoin(users, users.c.id == bindparam("user_id"))
     .where(_s.c.org_id == bindparam("org_id"), _s.c.name == bindparam("name"))
 )
 
@@ -137,7 +144,13 @@ class SqlSolutionRepository:
         if row is None:
             return None
         role = row["member_role"]
-        return CallTarget(_record(row), None if role is None else SolutionRole(role))
+        return CallTarget(
+            _record(row),
+            None if role is None else SolutionRole(role),
+            user_email=row["user_email"],
+            user_display_name=row["user_display_name"],
+            user_active=row["user_email"] is not None and not row["user_disabled"],
+        )
 
     async def set_member(self, member: SolutionMember) -> None:
         """Add a member or change their role."""
