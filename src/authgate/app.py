@@ -27,6 +27,7 @@ from authgate.crypto.passwords import Argon2Hasher
 from authgate.crypto.root_key import derive_key, load_or_create_root_key
 from authgate.crypto.sealing import Sealer
 from authgate.egress import EgressClient, build_egress_client
+from authgate.egress.oauth_tokens import EgressTokenClient
 from authgate.errors import ConfigurationError
 from authgate.functions.call import CallLimits
 from authgate.functions.calls import FunctionCalls
@@ -58,6 +59,7 @@ from authgate.tokens.introspection import Introspector
 from authgate.tokens.keyring import Keyring
 from authgate.tokens.sessions import SessionService
 from authgate.tokens.signing_keys import SigningKeyManager
+from authgate.vault.connections import ConnectionService
 from authgate.vault.keys import envelope_from_settings
 from authgate.vault.models import UsableCredential
 from authgate.vault.service import VaultService
@@ -179,8 +181,12 @@ async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtim
         absolute_ttl=settings.refresh_token_ttl,
         idle_ttl=settings.refresh_idle_ttl,
     )
-    vault = VaultService(deps, store.vault, envelope_from_settings(settings, root), _for_functions)
+    envelope = envelope_from_settings(settings, root)
     egress = build_egress_client(settings)
+    connections = ConnectionService(
+        deps, store.vault, store.vault.connections, envelope, EgressTokenClient(egress)
+    )
+    vault = VaultService(deps, store.vault, envelope, _for_functions, connections=connections)
     engine = FunctionEngine(
         egress, sleep=asyncio.sleep, monotonic=time.monotonic, limits=call_limits(settings)
     )
@@ -199,8 +205,9 @@ async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtim
         keyring=keyring,
         ping_database=store.ping,
         vault=vault,
+        connections=connections,
         solutions=solutions,
-        calls=FunctionCalls(deps, solutions, engine, _VaultResolvers(vault)),
+        calls=FunctionCalls(solutions, engine, _VaultResolvers(vault)),
     )
     return Runtime(services, store, keys, hasher, egress, redis_client)
 
