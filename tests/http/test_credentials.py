@@ -145,6 +145,7 @@ async def test_every_kind_is_stored_and_described_without_its_value(
         "scopes": ["openid", "offline_access"],
         "pkce": True,
         "extraAuthorizeParams": {"prompt": "consent"},
+        "tokenEndpointAuthMethod": "client_secret_basic",
     }
     scoped = await ag.client.get(
         url(acme.org, "sales.db"), params={"solution": "sales"}, headers=acme.admin

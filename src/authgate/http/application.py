@@ -23,6 +23,7 @@ from authgate.http.oauth_forms import MAX_FORM_BYTES
 from authgate.http.routes import (
     admin,
     auth,
+    connections,
     credentials,
     functions,
     health,
@@ -53,7 +54,7 @@ def build_fastapi(lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None
         lifespan=lifespan,
     )
     routers = (health, oauth, auth, me, orgs, invites, admin, credentials, solutions, functions)
-    for module in (*routers, pages):
+    for module in (*routers, connections, pages):
         app.include_router(module.router)
     install_error_handlers(app)
     return app

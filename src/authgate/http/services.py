@@ -19,6 +19,7 @@ from authgate.tokens.clients import ServiceClients
 from authgate.tokens.introspection import Introspector
 from authgate.tokens.keyring import Keyring
 from authgate.tokens.sessions import SessionService
+from authgate.vault.connections import ConnectionService
 from authgate.vault.service import VaultService
 
 
@@ -39,5 +40,6 @@ class Services:
     keyring: Keyring
     ping_database: Callable[[], Awaitable[None]]
     vault: VaultService[ResolvedCredential]
+    connections: ConnectionService
     solutions: SolutionService
     calls: FunctionCalls

@@ -31,6 +31,7 @@ from authgate.vault.models import (
     OAuthClientConfig,
     PendingAuthorization,
     SecretVersion,
+    TokenEndpointAuth,
     WrappedKeyRow,
 )
 
@@ -57,6 +58,7 @@ def _oauth_to_json(config: OAuthClientConfig | None) -> dict[str, Any] | None:
         "scopes": list(config.scopes),
         "pkce": config.pkce,
         "extra_authorize_params": [list(pair) for pair in config.extra_authorize_params],
+        "token_auth": config.token_auth.value,
     }
 
 
@@ -70,6 +72,8 @@ def _oauth_from_json(data: Mapping[str, Any] | None) -> OAuthClientConfig | None
         scopes=tuple(data["scopes"]),
         pkce=bool(data["pkce"]),
         extra_authorize_params=tuple((k, v) for k, v in data["extra_authorize_params"]),
+        # Stored before the setting existed: the RFC 6749 §2.3.1 default.
+        token_auth=TokenEndpointAuth(data.get("token_auth", TokenEndpointAuth.CLIENT_SECRET_BASIC)),
     )
 
 
@@ -372,6 +376,25 @@ class SqlConnectionRepository:
         async with self._db.connection(write=False) as conn:
             row = (await conn.execute(query)).one_or_none()
         return None if row is None else _connection_from(row._mapping)
+
+    async def list_for_user(self, org_id: str, user_id: str) -> list[Connection]:
+        """The user's connections in the organization, oldest first."""
+        query = (
+            select(_n)
+            .where((_n.c.org_id == org_id) & (_n.c.user_id == user_id))
+            .order_by(_n.c.created_at, _n.c.id)
+        )
+        async with self._db.connection(write=False) as conn:
+            rows = (await conn.execute(query)).all()
+        return [_connection_from(row._mapping) for row in rows]
+
+    async def delete(self, credential_id: str, user_id: str) -> bool:
+        """Forget the user's tokens for the credential; True when there were some."""
+        async with self._db.connection() as conn:
+            result = await conn.execute(
+                delete(_n).where((_n.c.credential_id == credential_id) & (_n.c.user_id == user_id))
+            )
+        return result.rowcount == 1
 
     async def save(self, connection: Connection) -> None:
         """Insert, or replace the tokens of the user's existing connection."""

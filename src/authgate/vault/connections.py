@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from authgate.crypto.envelope import Envelope
 from authgate.crypto.randomness import new_id, new_secret
+from authgate.errors import NotFound
 from authgate.identity.deps import Actor, IdentityDeps
 from authgate.vault.errors import (
     ConsentRequired,
@@ -43,6 +44,7 @@ from authgate.vault.models import (
 )
 from authgate.vault.ports import ConnectionRepository, CredentialRepository, OAuthTokenClient
 from authgate.vault.sealing import connection_context, credential_context, fields_from
+from authgate.vault.validation import check_name, check_solution
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -125,10 +127,12 @@ class ConnectionService:
         )
         return urlunsplit(parts._replace(query=query))
 
-    async def complete(self, state: str, code: str, user_id: str) -> Connection:
-        """Exchange the code of a callback; the state must be this user's, unused, fresh."""
+    async def complete(self, state: str, code: str, user_id: str | None = None) -> Connection:
+        """Exchange the code of a callback; the state must be unused, fresh, and this
+        user's. Without ``user_id`` (a browser callback carries no bearer token) the state
+        alone names the user: it is unguessable and was handed to that user only."""
         pending = await self._connections.take_pending(self._state_hash(state), self._deps.now())
-        if pending is None or pending.user_id != user_id:
+        if pending is None or (user_id is not None and pending.user_id != user_id):
             raise InvalidAuthorizationState(
                 "this authorization is unknown, already used, expired or another user's; "
                 "start again from /v1/connections/{name}/authorize"
@@ -144,6 +148,7 @@ class ConnectionService:
             redirect_uri=pending.redirect_uri,
             code_verifier=self._verifier(state) if config.pkce else None,
         )
+        user_id = pending.user_id
         existing = await self._connections.get(credential.id, user_id)
         now = self._deps.now()
         connection = self._sealed(
@@ -164,6 +169,57 @@ class ConnectionService:
             credential_id=credential.id,
         )
         return connection
+
+    async def abandon(self, state: str) -> None:
+        """Spend the state of an authorization the provider ended with an error (the user
+        refused, or the request was bad), so that it cannot be completed later."""
+        pending = await self._connections.take_pending(self._state_hash(state), self._deps.now())
+        if pending is not None:
+            await self._deps.audit(
+                "connection.refused",
+                Actor(pending.user_id),
+                org_id=pending.org_id,
+                outcome="failure",
+                credential_id=pending.credential_id,
+            )
+
+    # --- the user's connections -------------------------------------------------------
+
+    async def credential(self, org_id: str, name: str, solution: str | None) -> Credential:
+        """The ``oauth_client`` credential a user in ``solution`` means by ``name``
+        (solution-scoped first, then organization-wide)."""
+        check_name(name)
+        found = await self._credentials.find_current(org_id, name, check_solution(solution))
+        if found is None:
+            where = f"solution '{solution}' or " if solution else ""
+            raise NotFound(
+                f"no credential '{name[:128]}' in {where}this organization; ask an "
+                "administrator which account connections exist (GET /v1/connections lists yours)"
+            )
+        _oauth(found[0])
+        return found[0]
+
+    async def list_for_user(self, org_id: str, user_id: str) -> list[tuple[Credential, Connection]]:
+        """The user's connections in the organization with their credentials (metadata)."""
+        credentials = {c.id: c for c in await self._credentials.list_for_org(org_id)}
+        return [
+            (credentials[connection.credential_id], connection)
+            for connection in await self._connections.list_for_user(org_id, user_id)
+            if connection.credential_id in credentials
+        ]
+
+    async def disconnect(self, credential: Credential, user_id: str) -> bool:
+        """Forget the user's tokens for the credential; True when there were some."""
+        removed = await self._connections.delete(credential.id, user_id)
+        if removed:
+            await self._deps.audit(
+                "connection.deleted",
+                Actor(user_id),
+                org_id=credential.org_id,
+                subject=credential.name,
+                credential_id=credential.id,
+            )
+        return removed
 
     # --- access tokens ----------------------------------------------------------------
 
@@ -203,7 +259,7 @@ class ConnectionService:
         except TokenRequestRejected:
             await self._connections.mark_needs_consent(connection.id, self._deps.now())
             await self._audit_refresh(credential, connection, "failure")
-            raise ConsentRequired(credential.name) from None
+            raise ConsentRequired(credential.name, credential.solution) from None
         except BaseException:
             await self._connections.release_lease(connection.id, self._owner)
             raise
@@ -224,7 +280,7 @@ class ConnectionService:
     async def _usable(self, credential: Credential, user_id: str) -> Connection:
         connection = await self._connections.get(credential.id, user_id)
         if connection is None or connection.status is not ConnectionStatus.ACTIVE:
-            raise ConsentRequired(credential.name)
+            raise ConsentRequired(credential.name, credential.solution)
         return connection
 
     def _expiring(self, connection: Connection) -> bool:

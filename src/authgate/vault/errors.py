@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from authgate.errors import BadRequest, Forbidden, ServiceUnavailable, ValidationFailed
 
 
@@ -22,11 +24,15 @@ class ConsentRequired(Forbidden):
 
     code = "consent_required"
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, solution: str | None = None) -> None:
+        # A solution-scoped credential is found only when the path names its solution.
+        path = f"/v1/connections/{name}/authorize"
+        if solution is not None:
+            path += "?solution=" + quote(solution, safe="")
         super().__init__(
-            f"credential '{name}' needs the user's consent: open "
-            f"/v1/connections/{name}/authorize to connect the account, then call again",
-            details={"authorize": f"/v1/connections/{name}/authorize"},
+            f"credential '{name}' needs the user's consent: open {path} to connect the "
+            "account, then call again",
+            details={"authorize": path},
         )
 
 

@@ -34,6 +34,14 @@ class CredentialKind(enum.StrEnum):
         return ("value",)
 
 
+class TokenEndpointAuth(enum.StrEnum):
+    """How the client authenticates at the token endpoint (RFC 6749 §2.3.1; the names are
+    RFC 7591's ``token_endpoint_auth_method`` values)."""
+
+    CLIENT_SECRET_BASIC = "client_secret_basic"
+    CLIENT_SECRET_POST = "client_secret_post"
+
+
 @dataclass(frozen=True, slots=True)
 class OAuthClientConfig:
     """The non-secret part of an ``oauth_client`` credential (its secret is sealed)."""
@@ -44,6 +52,7 @@ class OAuthClientConfig:
     scopes: tuple[str, ...] = ()
     pkce: bool = True
     extra_authorize_params: tuple[tuple[str, str], ...] = ()
+    token_auth: TokenEndpointAuth = TokenEndpointAuth.CLIENT_SECRET_BASIC
 
 
 @dataclass(frozen=True, slots=True)

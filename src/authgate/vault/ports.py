@@ -100,6 +100,14 @@ class ConnectionRepository(Protocol):
         """The user's connection for the credential."""
         ...
 
+    async def list_for_user(self, org_id: str, user_id: str) -> list[Connection]:
+        """Every connection of the user in the organization."""
+        ...
+
+    async def delete(self, credential_id: str, user_id: str) -> bool:
+        """Forget the user's connection for the credential; True when there was one."""
+        ...
+
     async def save(self, connection: Connection) -> None:
         """Insert or replace the user's connection for the credential (clearing any lease)."""
         ...

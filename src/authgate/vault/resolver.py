@@ -130,7 +130,7 @@ class CallResolver(Generic[T]):
         # Per-user connections hold the access tokens; without one, the user consents.
         user_id = self._actor.user_id
         if self._connections is None or user_id is None:
-            raise ConsentRequired(credential.name)
+            raise ConsentRequired(credential.name, credential.solution)
         token = await self._connections.access_token(credential, user_id, rejected=rejected)
         await self._audit(credential, "success")
         self._issued[credential.name] = token

@@ -20,6 +20,7 @@ from authgate.vault.models import (
     CredentialSpec,
     OAuthClientConfig,
     SecretFields,
+    TokenEndpointAuth,
 )
 from authgate.vault.validation import MAX_SECRET_CHARS
 
@@ -36,7 +37,8 @@ class _Camel(BaseModel):
 class CredentialBody(_Camel):
     """A credential to store. Secret fields depend on ``kind``: ``value`` (secret, api_key,
     bearer_token, sql_connection), ``username`` + ``password`` (basic), ``clientSecret``
-    (oauth_client, with authorizeUrl, tokenUrl, clientId, scopes, pkce, extraAuthorizeParams).
+    (oauth_client, with authorizeUrl, tokenUrl, clientId, scopes, pkce, extraAuthorizeParams,
+    tokenEndpointAuthMethod: client_secret_basic (default) or client_secret_post).
     """
 
     model_config = ConfigDict(
@@ -64,6 +66,7 @@ class CredentialBody(_Camel):
     scopes: list[str] = Field(default_factory=list, max_length=50)
     pkce: bool = True
     extra_authorize_params: dict[str, str] = Field(default_factory=dict, max_length=20)
+    token_endpoint_auth_method: TokenEndpointAuth = TokenEndpointAuth.CLIENT_SECRET_BASIC
     allowed_hosts: list[str] = Field(default_factory=list, max_length=50)
     solution: str | None = Field(default=None, max_length=128)
     device_usable: bool = False
@@ -90,6 +93,7 @@ class CredentialBody(_Camel):
                 scopes=tuple(self.scopes),
                 pkce=self.pkce,
                 extra_authorize_params=tuple(self.extra_authorize_params.items()),
+                token_auth=self.token_endpoint_auth_method,
             )
         return CredentialSpec(
             kind=self.kind,
@@ -111,6 +115,7 @@ class OAuthClientView(_Camel):
     scopes: list[str]
     pkce: bool
     extra_authorize_params: dict[str, str]
+    token_endpoint_auth_method: TokenEndpointAuth
 
 
 class CredentialView(_Camel):
@@ -149,6 +154,7 @@ class CredentialView(_Camel):
                 scopes=list(oauth.scopes),
                 pkce=oauth.pkce,
                 extra_authorize_params=dict(oauth.extra_authorize_params),
+                token_endpoint_auth_method=oauth.token_auth,
             ),
             version=credential.version,
             created_by=credential.created_by,
