@@ -13,6 +13,7 @@ outright, because resolvers, proxies and libraries disagree on what such a host 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 
 IPAddress = IPv4Address | IPv6Address
@@ -166,6 +167,7 @@ def ends_in_number(host: str) -> bool:
     return _is_number(parts[-1])
 
 
+@lru_cache(maxsize=4096)  # pure and called for every request; host names are not secret
 def classify_host(host: str) -> IPAddress | str:
     """A URL host as an IP address or a lower-case DNS name (no trailing dot).
 

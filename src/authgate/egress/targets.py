@@ -59,8 +59,12 @@ def checked_target(parsed: httpx.URL) -> httpx.URL:
 
 def origin_of(url: httpx.URL) -> Origin:
     """The URL's origin, comparing equal for ``HTTP://Host.`` and ``http://host:80``."""
-    port = url.port if url.port is not None else DEFAULT_PORTS[url.scheme]
-    return Origin(url.scheme, host_of(url), port)
+    return Origin(url.scheme, host_of(url), port_of(url))
+
+
+def port_of(url: httpx.URL) -> int:
+    """The URL's port, or its scheme's default."""
+    return url.port if url.port is not None else DEFAULT_PORTS[url.scheme]
 
 
 def host_of(url: httpx.URL) -> str:
