@@ -337,3 +337,22 @@ async def test_a_client_secret_the_provider_refuses_is_an_administrators_problem
     assert "clientSecret" in page.text
     assert await wrong.connections(wrong.owner) == []
     assert (await provider.errors()).get("invalid_client") == 1
+
+
+async def test_connections_are_listed_and_forgotten_on_every_backend(
+    tmp_path: Path, backend_overrides: dict[str, Any], provider: OAuthProvider
+) -> None:
+    async with running(tmp_path, **EGRESS, **backend_overrides) as instance:
+        acme = await tenant(instance, provider)
+        other = await tenant(instance, provider, name="other.oauth")
+        await acme.connect(acme.owner)
+        await other.connect(other.owner, "other.oauth")
+
+        [connection] = await acme.connections(acme.owner)
+        assert connection["name"] == CREDENTIAL
+        forgotten = await instance.client.delete(
+            f"/v1/connections/{CREDENTIAL}", headers=acme.owner
+        )
+        assert forgotten.status_code == 204
+        assert await acme.connections(acme.owner) == []
+        assert [c["name"] for c in await other.connections(other.owner)] == ["other.oauth"]
