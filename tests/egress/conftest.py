@@ -1,4 +1,8 @@
-"""Fixtures for the egress tests: real upstreams on 127.0.0.1 and clients to reach them."""
+"""Fixtures for the egress tests: real upstreams on 127.0.0.1 and clients to reach them.
+
+Every client fixture runs each test twice, once per transport: ``fast`` (the client's own
+HTTP/1.1 path, the default for ``http://``) and ``httpcore`` (``fast_http1=False``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import socket
 from collections.abc import AsyncIterator
 from ipaddress import ip_address
 
+import pytest
 import pytest_asyncio
 
 from authgate.egress import AddressPolicy, EgressClient
@@ -54,15 +59,22 @@ async def resolver() -> TableResolver:
     )
 
 
+@pytest.fixture(params=["fast", "httpcore"])
+def fast_http1(request: pytest.FixtureRequest) -> bool:
+    """Whether the client uses its fast HTTP/1.1 path, for tests that build their own."""
+    return bool(request.param == "fast")
+
+
 @pytest_asyncio.fixture
-async def client(resolver: TableResolver) -> AsyncIterator[EgressClient]:
+async def client(resolver: TableResolver, fast_http1: bool) -> AsyncIterator[EgressClient]:
     """A client whose allow-list names 127.0.0.1, as a deployment's would name internal hosts."""
-    async with EgressClient(AddressPolicy.from_entries(["127.0.0.1"]), resolver=resolver) as c:
+    policy = AddressPolicy.from_entries(["127.0.0.1"])
+    async with EgressClient(policy, resolver=resolver, fast_http1=fast_http1) as c:
         yield c
 
 
 @pytest_asyncio.fixture
-async def strict_client(resolver: TableResolver) -> AsyncIterator[EgressClient]:
+async def strict_client(resolver: TableResolver, fast_http1: bool) -> AsyncIterator[EgressClient]:
     """A client without an allow-list."""
-    async with EgressClient(resolver=resolver) as c:
+    async with EgressClient(resolver=resolver, fast_http1=fast_http1) as c:
         yield c

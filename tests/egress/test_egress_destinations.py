@@ -129,9 +129,10 @@ async def test_a_refused_connection_is_unreachable(client: EgressClient) -> None
 
 
 async def test_allow_listed_names_are_trusted_with_their_addresses(
-    resolver: TableResolver, upstream: Upstream
+    resolver: TableResolver, upstream: Upstream, fast_http1: bool
 ) -> None:
-    async with EgressClient(AddressPolicy.from_entries(["api.test"]), resolver=resolver) as client:
+    policy = AddressPolicy.from_entries(["api.test"])
+    async with EgressClient(policy, resolver=resolver, fast_http1=fast_http1) as client:
         ok = await client.send(UpstreamRequest("GET", upstream.url("/", "api.test")), LIMITS)
         error = await _refused(client, UpstreamRequest("GET", upstream.url("/", "other.test")))
     assert ok.status == 200
@@ -192,10 +193,12 @@ async def test_connections_are_reused(client: EgressClient, upstream: Upstream) 
 
 
 async def test_the_source_address_is_the_configured_one(
-    resolver: TableResolver, upstream: Upstream
+    resolver: TableResolver, upstream: Upstream, fast_http1: bool
 ) -> None:
     policy = AddressPolicy.from_entries(["127.0.0.1"])
-    async with EgressClient(policy, resolver=resolver, local_address="127.0.0.2") as client:
+    async with EgressClient(
+        policy, resolver=resolver, local_address="127.0.0.2", fast_http1=fast_http1
+    ) as client:
         await client.send(UpstreamRequest("GET", upstream.url("/")), LIMITS)
     assert upstream.received[0].peer == "127.0.0.2"
 
@@ -215,10 +218,13 @@ async def test_the_body_and_method_reach_the_upstream(
 
 
 async def test_through_a_proxy_hosts_are_checked_before_they_are_sent(
-    resolver: TableResolver, upstream: Upstream
+    resolver: TableResolver, upstream: Upstream, fast_http1: bool
 ) -> None:
-    # The upstream plays the proxy: it answers the absolute-form request itself.
-    async with EgressClient(resolver=resolver, proxy=upstream.url("")) as client:
+    # The upstream plays the proxy: it answers the absolute-form request itself. With a
+    # proxy every request goes through httpcore, whatever the fast path setting.
+    async with EgressClient(
+        resolver=resolver, proxy=upstream.url(""), fast_http1=fast_http1
+    ) as client:
         response = await client.send(UpstreamRequest("GET", "http://public.test/x"), LIMITS)
         refused = await _refused(client, UpstreamRequest("GET", "http://metadata.test/"))
         literal = await _refused(client, UpstreamRequest("GET", "http://10.1.2.3/"))

@@ -3,7 +3,10 @@
 :class:`Upstream` speaks HTTP/1.1 (parsed by h11) on an ephemeral port; each test gives it
 handlers per path. It records every request and counts TCP connections, so tests can see
 what reached the server (headers that were or were not sent) and whether connections were
-reused. :class:`H2Upstream` speaks HTTP/2 over TLS and records the SNI name it was sent.
+reused; given a TLS context it serves HTTPS and records the SNI name and the ALPN protocol
+chosen. :class:`RawUpstream` runs a script per connection, for responses no well-behaved server
+library would send. :class:`H2Upstream` speaks HTTP/2 over TLS and records the SNI name it was
+sent.
 """
 
 from __future__ import annotations
@@ -77,12 +80,15 @@ async def echo(request: Received, reply: Reply) -> None:
 
 @dataclass
 class Upstream:
-    """An HTTP/1.1 server on 127.0.0.1 with per-path handlers."""
+    """An HTTP/1.1 server on 127.0.0.1 with per-path handlers (HTTPS with ``tls``)."""
 
     routes: dict[str, Handler] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
     connections: int = 0
     closing: asyncio.Event = field(default_factory=asyncio.Event)
+    tls: ssl.SSLContext | None = None
+    sni_names: list[str | None] = field(default_factory=list)
+    alpn_chosen: list[str | None] = field(default_factory=list)
     _server: asyncio.Server | None = None
     _writers: set[asyncio.StreamWriter] = field(default_factory=set)
 
@@ -92,11 +98,19 @@ class Upstream:
         return int(self._server.sockets[0].getsockname()[1])
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{host}:{self.port}{path}"
 
     async def start(self) -> Upstream:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        if self.tls is not None:
+            self.tls.sni_callback = self._record_sni
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls)
         return self
+
+    def _record_sni(
+        self, _socket: ssl.SSLObject, name: str | None, _context: ssl.SSLContext
+    ) -> None:
+        self.sni_names.append(name)
 
     async def close(self) -> None:
         self.closing.set()
@@ -110,6 +124,9 @@ class Upstream:
         self.connections += 1
         number = self.connections
         self._writers.add(writer)
+        tls_object = writer.get_extra_info("ssl_object")
+        if tls_object is not None:
+            self.alpn_chosen.append(tls_object.selected_alpn_protocol())
         conn = h11.Connection(h11.SERVER)
         peer = str(writer.get_extra_info("peername")[0])
         try:
@@ -123,12 +140,12 @@ class Upstream:
                 if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
                     break
                 conn.start_next_cycle()
-        except (ConnectionError, h11.ProtocolError):
+        except (ConnectionError, h11.ProtocolError, ssl.SSLError):
             pass
         finally:
             self._writers.discard(writer)
             writer.close()
-            with contextlib.suppress(ConnectionError):
+            with contextlib.suppress(ConnectionError, ssl.SSLError):
                 await writer.wait_closed()
 
     async def _read_request(
@@ -164,6 +181,75 @@ def redirect_to(location: str, status: int = 302) -> Handler:
         await reply.send(status, [("location", location)])
 
     return handler
+
+
+Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter, int], Awaitable[None]]
+"""Serves one connection: reader, writer and the connection's number (from 1)."""
+
+
+async def read_head(reader: asyncio.StreamReader) -> bytes:
+    """One request head, up to and including the blank line (``b""`` at end of stream)."""
+    try:
+        return await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError:
+        return b""
+
+
+class RawUpstream:
+    """A server on 127.0.0.1 that runs ``script`` for each connection and records heads.
+
+    Scripts append every request head they read to :attr:`heads`, with the connection's
+    number, through :meth:`head`.
+    """
+
+    def __init__(self, script: Script) -> None:
+        self.script = script
+        self.connections = 0
+        self.heads: list[tuple[int, bytes]] = []
+        self.closed = asyncio.Event()
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return int(self._server.sockets[0].getsockname()[1])
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    async def head(self, reader: asyncio.StreamReader, number: int) -> bytes:
+        """Read one request head and record it; ``b""`` when the client closed."""
+        head = await read_head(reader)
+        if head:
+            self.heads.append((number, head))
+        return head
+
+    async def start(self) -> RawUpstream:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return self
+
+    async def close(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in list(self._writers):
+            writer.close()
+        await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self._writers.add(writer)
+        try:
+            await self.script(reader, writer, self.connections)
+            await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+            self.closed.set()
 
 
 class H2Upstream:

@@ -82,6 +82,10 @@ class Http1Pool:
         """Connections kept for reuse."""
         return self._idle_count
 
+    def idle_for(self, key: OriginKey) -> tuple[Http1Connection, ...]:
+        """The connections kept for an origin, the most recently used last."""
+        return tuple(self._idle.get(key, ()))
+
     async def acquire(self, key: OriginKey) -> tuple[Http1Connection, bool]:
         """A connection to the origin, and whether it was reused rather than opened."""
         while True:
