@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import report
 from loadgen import LOADGEN_CORE, Load
 from nginx import ITEMS_PATH, graph_items, start_proxy, start_upstream
-from servers import SERVER_CORE, Authgate, Database, start_authgate
+from servers import ROOT, SERVER_CORE, Authgate, Database, start_authgate
 
 if TYPE_CHECKING:
     from harness import Bench
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 SOLUTION = "bench"
 FUNCTION = "list-items"
 CALL_BODY = json.dumps({"parameters": {}})
+LOG = "authgate-passthrough.log"  # in the logs folder
 
 
 def function_file(upstream: str) -> str:
@@ -56,6 +58,23 @@ def _expect(what: str, response: httpx.Response, records: Callable[[Any], Any]) 
         raise RuntimeError(_explain(f"{what}, not the expected JSON", response)) from None
     if found != graph_items()["value"]:
         raise RuntimeError(_explain(f"{what}, not the upstream's 10 items", response))
+
+
+def _server_errors(log: Path) -> str:
+    """The error events authgate logged (JSON lines), for a failure's description."""
+    events = []
+    for line in log.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("level") in ("error", "critical"):
+            cause = " ".join(map(str, entry.get("exc_info", [])[:2]))
+            events.append(f"{str(entry.get('event', '')).splitlines()[0]} ({cause})")
+    shown = log.relative_to(ROOT) if log.is_relative_to(ROOT) else log
+    if not events:
+        return f"no error in the server log ({shown})"
+    return f"the server logged: {'; '.join(events[:3])} (full log: {shown})"
 
 
 def measure(bench: Bench) -> None:
@@ -91,13 +110,16 @@ def measure(bench: Bench) -> None:
         procs,
         logs,
         extra_env={"AUTHGATE_EGRESS_ALLOWED_HOSTS": "127.0.0.1"},
-        name="passthrough",
+        name=LOG.removeprefix("authgate-").removesuffix(".log"),
     )
     authorization = f"Bearer {server.sign_in()['access_token']}"
     call_url = publish(server, authorization, upstream)
     headers = {"Authorization": authorization, "Content-Type": "application/json"}
     sample = httpx.post(call_url, content=CALL_BODY, headers=headers, timeout=30)
-    _expect("authgate function call", sample, lambda b: b["records"])
+    try:
+        _expect("authgate function call", sample, lambda b: b["records"])
+    except RuntimeError as exc:
+        raise RuntimeError(f"{exc} — {_server_errors(logs / LOG)}") from None
     call = Load(
         call_url,
         connections,
