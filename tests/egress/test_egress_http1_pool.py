@@ -181,3 +181,19 @@ async def _until_unusable(connection: Http1Connection) -> None:
             return
         await asyncio.sleep(0)
     raise AssertionError("the upstream's close never arrived")
+
+
+async def test_the_checked_addresses_are_tried_in_order(
+    clock: FakeClock, upstream: Upstream
+) -> None:
+    # Nothing listens on 127.0.0.3 at the upstream's port: the next checked address is used.
+    resolver = TableResolver({"two.test": ["127.0.0.3", "127.0.0.1"]})
+    guard = DestinationGuard(AddressPolicy.from_entries(["127.0.0.0/8"]), resolver)
+    pool = Http1Pool(guard, clock=clock)
+    try:
+        body = await _get(pool, upstream.url("/", host="two.test"))
+    finally:
+        await pool.aclose()
+    assert body.startswith(b"GET")
+    assert upstream.received[0].header("host") == f"two.test:{upstream.port}"
+    assert resolver.calls == ["two.test"]

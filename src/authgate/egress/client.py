@@ -14,10 +14,14 @@ One client serves a whole process. For each request it:
 Each hop is sent on one of two transports, chosen by :func:`.transports.takes_fast_path`:
 the client's own HTTP/1.1 connections (:mod:`.http1_transport`) for ``http://`` and, when
 HTTP/2 is off, ``https://``; a bounded ``httpcore`` pool (:mod:`.httpcore_transport`) for
-``https://`` with HTTP/2 on and for everything through an outbound proxy. Measured with
-``tests/egress/measure_egress_cpu.py`` (2,000 keep-alive GETs of a 1 KB JSON body from an
-upstream on the other core), a request costs about 60 µs of CPU on the fast path and
-about 480 µs through ``httpcore``.
+``https://`` with HTTP/2 on and for everything through an outbound proxy.
+
+CPU per request, measured with ``tests/egress/measure_egress_cpu.py`` (keep-alive GETs of a
+1 KB JSON body from an upstream process on the other core; median of 5 rounds of 2,000):
+about 100 µs on the fast path (96 µs at best), against about 370 µs through ``httpcore``,
+which is what every request cost before the fast path (a bare ``httpcore`` pool: 300 µs).
+Of the fast path's 100 µs, about 50 µs are the socket calls and the event loop themselves;
+parsing the URL (``httpx``) and the time bound take about 15 µs.
 
 With an outbound proxy, the client connects only to the proxy. Each hop's host is still
 checked first (an address directly; a name by resolving it and checking every address), but
