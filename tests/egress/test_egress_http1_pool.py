@@ -74,6 +74,20 @@ async def test_an_idle_connection_is_reused_until_it_expires(
     assert (pool.open_connections, pool.idle_connections) == (1, 1)
 
 
+async def test_expired_connections_of_origins_no_longer_asked_for_are_closed(
+    pool: Http1Pool, clock: FakeClock, upstream: Upstream, other_upstream: Upstream
+) -> None:
+    await _get(pool, other_upstream.url("/a"))
+    clock.now += EXPIRY / 2
+    await _get(pool, upstream.url("/b"))
+    assert pool.idle_connections == 2
+    clock.now += EXPIRY * 3 / 4  # the first expired, the second did not
+    await _get(pool, upstream.url("/c"))
+    assert pool.idle_for(("http", "127.0.0.1", other_upstream.port)) == ()
+    assert (pool.open_connections, pool.idle_connections) == (1, 1)
+    assert upstream.connections == 1
+
+
 async def test_requests_beyond_the_bound_wait_for_a_connection(
     resolver: TableResolver, clock: FakeClock, upstream: Upstream
 ) -> None:

@@ -4,8 +4,10 @@ Idle connections are kept per origin (scheme, host, port) and the most recently 
 taken first. At most ``max_connections`` connections are open or opening at once, over all
 origins (the meaning ``httpcore`` gives the same setting); a request beyond that closes an
 idle connection of another origin or waits for one to be released. At most
-``max_idle_connections`` are kept idle, each for ``keepalive_expiry`` seconds. A connection
-that is closed, broken or sent anything while idle is dropped instead of reused.
+``max_idle_connections`` are kept idle, each for ``keepalive_expiry`` seconds: an expired one
+is closed when its origin is next asked for, and every expired one at the first release after
+each ``keepalive_expiry`` interval, so origins no longer contacted do not keep sockets open. A
+connection that is closed, broken or sent anything while idle is dropped instead of reused.
 
 A new connection goes only to an address :class:`DestinationGuard` checked for the host (it
 resolves the name once); the checked addresses are tried in order. TLS verifies the
@@ -71,6 +73,7 @@ class Http1Pool:
         self._open = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._closed = False
+        self._next_sweep = clock() + keepalive_expiry
 
     @property
     def open_connections(self) -> int:
@@ -121,9 +124,12 @@ class Http1Pool:
         if self._closed or not connection.reusable or self._idle_count >= self._max_idle:
             self.discard(connection)
             return
-        connection.idle_since = self._clock()
+        now = self._clock()
+        connection.idle_since = now
         self._idle.setdefault(connection.origin, []).append(connection)
         self._idle_count += 1
+        if now >= self._next_sweep:
+            self._sweep(now)
         self._wake_one()
 
     def discard(self, connection: Http1Connection) -> None:
@@ -162,6 +168,21 @@ class Http1Pool:
                 # The rest were released earlier still: they have expired too.
                 self._close_all(connections)
         return None
+
+    def _sweep(self, now: float) -> None:
+        """Close every expired idle connection and forget origins with none left."""
+        self._next_sweep = now + self._expiry
+        oldest_kept = now - self._expiry
+        for key, connections in list(self._idle.items()):
+            expired = 0
+            # Each list is in release order, so the expired ones come first.
+            while expired < len(connections) and connections[expired].idle_since < oldest_kept:
+                expired += 1
+            if expired:
+                self._close_all(connections[:expired])
+                del connections[:expired]
+            if not connections:
+                del self._idle[key]
 
     def _evict_idle(self) -> bool:
         """Close the longest-idle connection of any origin to make room; whether one was."""
