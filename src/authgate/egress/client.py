@@ -18,8 +18,9 @@ HTTP/2 is off, ``https://``; a bounded ``httpcore`` pool (:mod:`.httpcore_transp
 
 CPU per request, measured with ``tests/egress/measure_egress_cpu.py`` (keep-alive GETs of a
 1 KB JSON body from an upstream process on the other core; median of 5 rounds of 2,000):
-about 100 µs on the fast path (96 µs at best), against about 370 µs through ``httpcore``,
-which is what every request cost before the fast path (a bare ``httpcore`` pool: 300 µs).
+100 to 120 µs on the fast path (96 µs at best), against about 370 µs through ``httpcore``,
+which is what every request cost before the fast path (a bare ``httpcore`` pool: 290 to
+300 µs). The machine was shared, so single runs vary by a fifth.
 Of the fast path's 100 µs, about 50 µs are the socket calls and the event loop themselves;
 parsing the URL (``httpx``) and the time bound take about 15 µs.
 
