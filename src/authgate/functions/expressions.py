@@ -170,6 +170,9 @@ def _compile(text: str) -> Expression:
             )
     try:
         compiled = Jsonata(rewrite_context_references(source))
+        # Documents are parsed JSON (or XML read into the same shapes) and the call context:
+        # walking them to check their types before every evaluation doubled a select's time.
+        compiled.set_validate_input(False)
     except JException as exc:
         position = offset + max(exc.location, 0)
         problem = _describe(exc, with_tokens=True)
