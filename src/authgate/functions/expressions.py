@@ -36,11 +36,13 @@ from jsonata.utils import Utils  # type: ignore[import-untyped]
 from authgate.functions.context_references import CONTEXT_VARIABLE, rewrite_context_references
 from authgate.functions.errors import ExpressionError, ExpressionSyntaxError
 from authgate.functions.model import EXPRESSION_PREFIX
+from authgate.functions.rounding import js_round
 
 _GUARD_ENTRY = "__evaluate_entry"
 _GUARD_EXIT = "__evaluate_exit"
 _RESERVED = ("__evaluate",)
 _CACHE_SIZE = 2048
+_ROUND = Jsonata.JLambda(js_round)  # the reference JSONata's rounding (see .rounding)
 
 _RAISED_BY_AUTHOR = frozenset({"D3137", "D3141"})
 _PLACEHOLDER = re.compile(r"\{\{\{?\w+\}?\}\}")
@@ -102,6 +104,7 @@ class Expression:
         bindings = {
             CONTEXT_VARIABLE: dict(ctx),
             "eval": Jsonata.JLambda(_eval_refused),
+            "round": _ROUND,
             **_guards(limits),
         }
         try:
