@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import datetime
 
 import pytest
 
@@ -153,6 +154,31 @@ async def test_call_target_inside_a_transaction(
         target = await store.solutions.call_target(an_org.id, "sales", a_user.id)
     assert target is not None
     assert target.role is SolutionRole.MAKER
+
+
+async def test_call_target_tells_whether_the_session_is_live(
+    store: SqlStore, an_org: Organization, a_user: User
+) -> None:
+    record = solution(an_org)
+    await store.solutions.publish(record, version_of(record))
+    live = records.family(a_user.id, an_org.id)
+    revoked = records.family(a_user.id, an_org.id)
+    for family in (live, revoked):
+        await store.refresh_tokens.create_family(family, records.refresh_token(family.id))
+    await store.refresh_tokens.revoke_family(revoked.id, "logout", NOW)
+
+    async def session_live(session_id: str, at: datetime = NOW) -> bool:
+        target = await store.solutions.call_target(an_org.id, "sales", a_user.id, (session_id, at))
+        assert target is not None
+        return target.session_live
+
+    assert await session_live(live.id) is True
+    assert await session_live(revoked.id) is False
+    assert await session_live("fam_missing") is False
+    assert await session_live(live.id, live.expires_at + DAY) is False
+    without = await store.solutions.call_target(an_org.id, "sales", a_user.id)
+    assert without is not None
+    assert without.session_live is True
 
 
 async def test_a_disabled_user_is_not_active(

@@ -103,3 +103,26 @@ async def test_the_route_is_documented_and_measured(ag: Authgate) -> None:
     assert "/v1/solutions/{solution}/functions/{function}:call" in openapi["paths"]
     metrics = (await ag.client.get("/metrics")).text
     assert 'route="/v1/solutions/{solution}/functions/{function}:call"' in metrics
+
+
+async def test_an_ended_session_is_refused_whether_or_not_the_solution_exists(
+    ag: Authgate,
+) -> None:
+    org, owner = await ag.org_with_owner()
+    tokens = await ag.login(owner.email)
+    headers = bearer(tokens["access_token"])
+    folder = {
+        "solution.yaml": "name: crm\n",
+        "functions/list.yaml": "provider: DATA_PROVIDER_REST\nmethod: GET\n"
+        "url: https://api.crm.example/items\n",
+    }
+    published = await ag.client.put(
+        f"/v1/orgs/{org.slug}/solutions/crm", headers=headers, json={"files": folder}
+    )
+    assert published.status_code == 200, published.text
+    assert (await ag.client.post("/v1/auth/logout", headers=headers)).status_code == 204
+
+    for url in (URL, "/v1/solutions/missing/functions/list:call"):
+        response = await ag.client.post(url, json={"parameters": {}}, headers=headers)
+        assert response.status_code == 401, url
+        assert "session" in response.json()["error"]["message"]

@@ -22,6 +22,8 @@ from authgate.functions.redaction import RecordingResolver, redact
 from authgate.functions.solutions import SolutionService
 from authgate.identity.deps import Actor
 
+SESSION_ENDED = "the session of this token has ended; sign in again"
+
 
 class FunctionCalls:
     """Runs functions for signed-in members of a solution."""
@@ -43,11 +45,21 @@ class FunctionCalls:
         function: str,
         arguments: Mapping[str, Any],
         actor: Actor,
+        *,
+        session_id: str | None = None,
     ) -> CallResult:
-        """Run ``function`` of ``solution`` for ``actor`` (a member of it) in ``org_id``."""
+        """Run ``function`` of ``solution`` for ``actor`` (a member of it) in ``org_id``.
+
+        With ``session_id`` the caller's session is checked too, in the same lookup; when the
+        lookup finds no solution, the caller must check the session itself before answering.
+        """
         if actor.user_id is None:
             raise InvalidToken("this needs a user's access token, not a service client's")
-        target, definition = await self._solutions.for_member(org_id, solution, actor.user_id)
+        target, definition = await self._solutions.for_member(
+            org_id, solution, actor.user_id, session_id
+        )
+        if not target.session_live:
+            raise InvalidToken(SESSION_ENDED)
         record = target.solution
         found = definition.functions.get(function)
         if found is None:

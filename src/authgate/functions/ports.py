@@ -174,6 +174,8 @@ class CallTarget:
     user_display_name: str | None = None
     user_active: bool = False
     """The user exists and is not disabled (email and display name are then set)."""
+    session_live: bool = True
+    """The session asked about (if any) exists, is not revoked and has not expired."""
 
 
 class SolutionRepository(Protocol):
@@ -196,9 +198,16 @@ class SolutionRepository(Protocol):
         """One published version."""
         ...
 
-    async def call_target(self, org_id: str, name: str, user_id: str) -> CallTarget | None:
-        """The solution, the user's role in it and the user's profile, in one query (every
-        call runs it)."""
+    async def call_target(
+        self,
+        org_id: str,
+        name: str,
+        user_id: str,
+        session: tuple[str, datetime] | None = None,
+    ) -> CallTarget | None:
+        """The solution, the user's role in it and the user's profile — and, with ``session``
+        (its id and the time now), whether that session is live — in one query (every call
+        runs it)."""
         ...
 
     async def set_member(self, member: SolutionMember) -> None:

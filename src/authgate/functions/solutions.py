@@ -223,10 +223,13 @@ class SolutionService:
         target, solution = await self.for_member(org_id, name, user_id)
         return target.solution, public_definition(solution)
 
-    async def for_member(self, org_id: str, name: str, user_id: str) -> tuple[CallTarget, Solution]:
+    async def for_member(
+        self, org_id: str, name: str, user_id: str, session_id: str | None = None
+    ) -> tuple[CallTarget, Solution]:
         """The solution in force, when ``user_id`` is one of its members (else 404), with
-        the member's profile."""
-        target = await self._repository.call_target(org_id, name, user_id)
+        the member's profile and whether ``session_id`` (if given) is live."""
+        session = None if session_id is None else (session_id, self._deps.now())
+        target = await self._repository.call_target(org_id, name, user_id, session)
         if target is None or target.role is None:
             raise NotFound(f"solution '{name[:64]}' not found")
         return target, await self.parsed(target.solution)

@@ -15,8 +15,9 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from authgate.errors import AuthgateError, PayloadTooLarge, ValidationFailed
-from authgate.http.deps import authenticate, require_user
+from authgate.errors import AuthgateError, NotFound, PayloadTooLarge, ValidationFailed
+from authgate.functions.call import CallResult
+from authgate.http.deps import Caller, authenticate, require_live_session, require_user
 from authgate.http.errors import error_body, error_headers
 from authgate.http.middleware import CALL_BODY_BYTES, ClientGone, read_bounded
 from authgate.http.services import Services
@@ -61,6 +62,23 @@ def call_parameters(body: bytes, content_type: str | None) -> dict[str, Any]:
     return parameters
 
 
+async def run_call(
+    services: Services, caller: Caller, target: tuple[str, str], parameters: dict[str, Any]
+) -> CallResult:
+    """The call, with the caller's session checked in the call's own lookup."""
+    solution, function = target
+    session_id = caller.claims.session_id
+    try:
+        return await services.calls.call(
+            caller.claims.org_id, solution, function, parameters, caller.actor,
+            session_id=session_id,
+        )  # fmt: skip
+    except NotFound:
+        # No solution to look the session up with: an ended session still answers 401.
+        await require_live_session(services, session_id)
+        raise
+
+
 class LeanCallEndpoint:
     """Serves function calls directly; passes every other request on."""
 
@@ -89,13 +107,12 @@ class LeanCallEndpoint:
                 raise PayloadTooLarge(f"the request body must be at most {CALL_BODY_BYTES} bytes")
             services = self.services()
             caller = require_user(
-                await authenticate(services, authorization, client[0] if client else None)
+                await authenticate(
+                    services, authorization, client[0] if client else None, check_session=False
+                )
             )
             parameters = call_parameters(body, content_type)
-            solution, function = target
-            result = await services.calls.call(
-                caller.claims.org_id, solution, function, parameters, caller.actor
-            )
+            result = await run_call(services, caller, target, parameters)
             payload = {"records": result.records, "output": result.output, "pages": result.pages}
             await _send(send, 200, orjson.dumps(payload), [])
         except AuthgateError as error:

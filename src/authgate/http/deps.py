@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from authgate.errors import InvalidToken, Unauthenticated
+from authgate.functions.calls import SESSION_ENDED
 from authgate.http.services import Services
 from authgate.identity.deps import Actor
 from authgate.tokens.access import AccessClaims
@@ -47,14 +48,24 @@ class Caller:
     actor: Actor
 
 
-async def authenticate(services: Services, authorization: str | None, ip: str | None) -> Caller:
-    """Verify a bearer token; a user's token must belong to a live session."""
+async def authenticate(
+    services: Services, authorization: str | None, ip: str | None, *, check_session: bool = True
+) -> Caller:
+    """Verify a bearer token; a user's token must belong to a live session.
+
+    ``check_session=False`` leaves the session check to the caller, which then must make it
+    (the function-call path makes it in the same query as its own lookup).
+    """
     claims = await services.access.verify_current(parse_bearer(authorization))
-    if claims.session_id is not None and not await services.sessions.session_is_live(
-        claims.session_id
-    ):
-        raise InvalidToken("the session of this token has ended; sign in again")
+    if check_session:
+        await require_live_session(services, claims.session_id)
     return Caller(claims, Actor(claims.subject if claims.is_user else None, ip))
+
+
+async def require_live_session(services: Services, session_id: str | None) -> None:
+    """:class:`InvalidToken` unless the token's session (if it has one) is live."""
+    if session_id is not None and not await services.sessions.session_is_live(session_id):
+        raise InvalidToken(SESSION_ENDED)
 
 
 def require_user(caller: Caller) -> Caller:

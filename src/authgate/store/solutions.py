@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, select, update
+from sqlalchemy import String, and_, bindparam, delete, insert, select, update
 
 from authgate.errors import Conflict
 from authgate.functions.ports import (
@@ -16,8 +17,16 @@ from authgate.functions.ports import (
     SolutionVersion,
 )
 from authgate.store.driver import DriverStatement, fetch_row
+from authgate.store.rotation import live
 from authgate.store.session import Database
-from authgate.store.tables import solution_members, solution_versions, solutions, users
+from authgate.store.tables import (
+    solution_members,
+    solution_versions,
+    solutions,
+    token_families,
+    users,
+)
+from authgate.store.types import UtcDateTime
 
 _s = solutions
 _v = solution_versions
@@ -34,9 +43,17 @@ _CALL_TARGET = DriverStatement(
         users.c.email.label("user_email"),
         users.c.display_name.label("user_display_name"),
         users.c.disabled.label("user_disabled"),
+        token_families.c.id.label("live_session"),
     )
     .outerjoin(_m, and_(_m.c.solution_id == _s.c.id, _m.c.user_id == bindparam("user_id")))
     .outerjoin(users, users.c.id == bindparam("user_id"))
+    .outerjoin(
+        token_families,
+        and_(
+            token_families.c.id == bindparam("session_id", type_=String()),
+            *live(bindparam("at", type_=UtcDateTime())),
+        ),
+    )
     .where(_s.c.org_id == bindparam("org_id"), _s.c.name == bindparam("name"))
 )
 
@@ -132,9 +149,23 @@ class SqlSolutionRepository:
             published_at=found["published_at"],
         )
 
-    async def call_target(self, org_id: str, name: str, user_id: str) -> CallTarget | None:
-        """The solution and the user's role in it (``role`` None when not a member)."""
-        values = {"org_id": org_id, "name": name, "user_id": user_id}
+    async def call_target(
+        self,
+        org_id: str,
+        name: str,
+        user_id: str,
+        session: tuple[str, datetime] | None = None,
+    ) -> CallTarget | None:
+        """The solution and the user's role in it (``role`` None when not a member), the
+        user's profile, and whether ``session`` is live."""
+        session_id, at = session if session is not None else (None, datetime.now(UTC))
+        values = {
+            "org_id": org_id,
+            "name": name,
+            "user_id": user_id,
+            "session_id": session_id,
+            "at": at,
+        }
         if self._db.driver_path:
             row = await fetch_row(self._db, _CALL_TARGET, values)
         else:
@@ -150,6 +181,7 @@ class SqlSolutionRepository:
             user_email=row["user_email"],
             user_display_name=row["user_display_name"],
             user_active=row["user_email"] is not None and not row["user_disabled"],
+            session_live=session is None or row["live_session"] is not None,
         )
 
     async def set_member(self, member: SolutionMember) -> None:

@@ -8,6 +8,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
+from authgate.http.call_endpoint import run_call
 from authgate.http.deps import ServicesDep, UserDep
 from authgate.http.routes.auth import Strict
 
@@ -72,8 +73,6 @@ async def call(
 
     Errors have the shape ``{"error": {"code", "status", "title", "description", "details"}}``.
     """
-    result = await services.calls.call(
-        caller.claims.org_id, solution, function, body.parameters, caller.actor
-    )
+    result = await run_call(services, caller, (solution, function), body.parameters)
     payload = {"records": result.records, "output": result.output, "pages": result.pages}
     return Response(orjson.dumps(payload), media_type=_JSON, headers={"Cache-Control": "no-store"})
