@@ -126,7 +126,7 @@ async def fetch_all(
             names = [column[0] for column in cursor.description]
             return [_row(compiled, names, row) for row in cursor.fetchall()]
 
-        return await db.sqlite_driver.run(query)
+        return await db.sqlite_driver.read(query)
     async with _pg_connection(db) as connection:
         records = await connection.fetch(compiled.sql, *arguments)
     return [_row(compiled, list(record.keys()), list(record.values())) for record in records]
@@ -148,7 +148,7 @@ async def fetch_row(
                 return None
             return _row(compiled, [column[0] for column in cursor.description], row)
 
-        return await db.sqlite_driver.run(query)
+        return await db.sqlite_driver.read(query)
     async with _pg_connection(db) as connection:
         record = await connection.fetchrow(compiled.sql, *arguments)
     return None if record is None else _row(compiled, list(record.keys()), list(record.values()))
