@@ -6,6 +6,7 @@ Claims: ``iss sub aud exp iat jti client_id scope org roles sid``. The ``typ`` h
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,8 @@ from authgate.tokens.keyring import Keyring
 
 ACCESS_TOKEN_TYPE = "at+jwt"
 CLOCK_SKEW_SECONDS = 30
+VERIFIED_CACHE_SIZE = 4096
+"""Tokens whose signature and claims were checked, kept per process (see ``verify``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,7 @@ class AccessTokens:
         self._clock = clock
         self._on_unknown_key = on_unknown_key
         self._token_ids = UniqueIds()
+        self._verified: OrderedDict[str, tuple[str, AccessClaims]] = OrderedDict()
 
     async def verify_current(self, token: str) -> AccessClaims:
         """:meth:`verify`, reloading the keys once (rate-limited) for an unknown key id.
@@ -104,7 +108,31 @@ class AccessTokens:
         return jws.sign(ACCESS_TOKEN_TYPE, payload, self._keyring.signer())
 
     def verify(self, token: str) -> AccessClaims:
-        """The claims of a valid, unexpired access token of this issuer, else InvalidToken."""
+        """The claims of a valid, unexpired access token of this issuer, else InvalidToken.
+
+        A device sends the same token with every request until it expires, so a token that
+        passed is remembered (bounded, least recently used first out): the next time only
+        its times are checked again, and that its key is still published. The signature check
+        is most of the cost of a verification.
+        """
+        known = self._verified.get(token)
+        if known is not None:
+            kid, verified = known
+            if self._keyring.verifier(kid) is not None:
+                self._verified.move_to_end(token)
+                _check_times(verified.expires_at, verified.issued_at, self._now())
+                return verified
+            del self._verified[token]
+        claims = self._verify_signed(token)
+        self._verified[token] = claims
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return claims[1]
+
+    def _now(self) -> int:
+        return int(self._clock().timestamp())
+
+    def _verify_signed(self, token: str) -> tuple[str, AccessClaims]:
         header, claims = jws.verify(token, self._keyring.verifier)
         if header.get("typ") != ACCESS_TOKEN_TYPE:
             raise InvalidToken("the token is not an access token")
@@ -114,15 +142,18 @@ class AccessTokens:
         audiences = audience if isinstance(audience, list) else [audience]
         if self.audience not in audiences:
             raise InvalidToken("the token is meant for another audience")
-        now = int(self._clock().timestamp())
         exp, iat = claims.get("exp"), claims.get("iat")
         if not isinstance(exp, int) or not isinstance(iat, int):
             raise InvalidToken("the token lacks numeric exp and iat claims")
-        if exp <= now - CLOCK_SKEW_SECONDS:
-            raise InvalidToken("the token has expired")
-        if iat > now + CLOCK_SKEW_SECONDS:
-            raise InvalidToken("the token was issued in the future")
-        return _claims(claims, exp, iat)
+        _check_times(exp, iat, self._now())
+        return str(header["kid"]), _claims(claims, exp, iat)
+
+
+def _check_times(exp: int, iat: int, now: int) -> None:
+    if exp <= now - CLOCK_SKEW_SECONDS:
+        raise InvalidToken("the token has expired")
+    if iat > now + CLOCK_SKEW_SECONDS:
+        raise InvalidToken("the token was issued in the future")
 
 
 def _claims(claims: dict[str, Any], exp: int, iat: int) -> AccessClaims:
