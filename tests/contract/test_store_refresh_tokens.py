@@ -12,7 +12,7 @@ from authgate.errors import Conflict
 from authgate.identity.models import Membership, Organization, Role, User
 from authgate.store import SqlStore
 from authgate.store.tables import users
-from authgate.tokens.models import RotationOutcome, TokenFamily
+from authgate.tokens.models import RefreshToken, Rotation, RotationOutcome, TokenFamily
 
 from . import records
 from .records import DAY, HOUR, NOW
@@ -270,3 +270,225 @@ async def test_find_with_role_reports_the_users_current_access(
     await store.users.update(replace(a_user, disabled=True))
     assert (await store.refresh_tokens.find_with_role(token.token_hash))[2] is None
     assert await store.refresh_tokens.find_with_role("0" * 64) is None
+
+
+# --- rotate_for_client: the refresh grant's rotation, checking the client and the access ---
+
+CLIENT = "authgate-cli"
+
+
+async def stored_family(store: SqlStore, fam: TokenFamily, role: Role | None) -> RefreshToken:
+    """Store ``fam`` with a first token, its user holding ``role`` (None: not a member)."""
+    if role is not None:
+        await store.memberships.put(Membership(fam.org_id, fam.user_id, role, NOW))
+    first = records.refresh_token(fam.id)
+    await store.refresh_tokens.create_family(fam, first)
+    return first
+
+
+@pytest.mark.parametrize("role", [Role.OWNER, Role.ADMIN, Role.MAKER, Role.USER])
+async def test_rotate_for_client_rotates_and_reads_the_role(
+    store: SqlStore, fam: TokenFamily, role: Role
+) -> None:
+    first = await stored_family(store, fam, role)
+    successor = records.refresh_token("not-this-family", created_at=NOW + HOUR)
+
+    rotation = await store.refresh_tokens.rotate_for_client(
+        first.token_hash, CLIENT, successor, NOW + HOUR
+    )
+
+    assert rotation == Rotation(ROTATED, fam, role)
+    assert await store.refresh_tokens.find(first.token_hash) == (
+        fam,
+        replace(first, used_at=NOW + HOUR),
+    )
+    assert await store.refresh_tokens.find(successor.token_hash) == (
+        fam,
+        replace(successor, family_id=fam.id),
+    )
+    then = await store.refresh_tokens.rotate_for_client(
+        successor.token_hash, CLIENT, records.refresh_token(fam.id), NOW + 2 * HOUR
+    )
+    assert (then.outcome, then.role) == (ROTATED, role)
+
+
+async def test_rotate_for_client_caps_the_successor_at_the_familys_expiry(
+    store: SqlStore, an_org: Organization, a_user: User
+) -> None:
+    fam = records.family(a_user.id, an_org.id, expires_at=NOW + DAY)
+    first = await stored_family(store, fam, Role.USER)
+    successor = records.refresh_token(fam.id, expires_at=NOW + 14 * DAY)
+
+    rotation = await store.refresh_tokens.rotate_for_client(
+        first.token_hash, CLIENT, successor, NOW
+    )
+
+    assert rotation.outcome is ROTATED
+    stored = await store.refresh_tokens.find(successor.token_hash)
+    assert stored is not None
+    assert stored[1].expires_at == fam.expires_at
+    # A successor that ends first keeps its own expiry.
+    sooner = records.refresh_token(fam.id, expires_at=NOW + HOUR)
+    await store.refresh_tokens.rotate_for_client(successor.token_hash, CLIENT, sooner, NOW)
+    stored = await store.refresh_tokens.find(sooner.token_hash)
+    assert stored is not None
+    assert stored[1].expires_at == NOW + HOUR
+
+
+@pytest.mark.parametrize("spent", [False, True], ids=["unspent", "spent"])
+@pytest.mark.parametrize("other", ["authgate-device", "AUTHGATE-CLI", "authgate-cli ", ""])
+async def test_another_clients_attempt_spends_and_revokes_nothing(
+    store: SqlStore, fam: TokenFamily, spent: bool, other: str
+) -> None:
+    first = await stored_family(store, fam, Role.USER)
+    if spent:
+        await store.refresh_tokens.rotate_for_client(
+            first.token_hash, CLIENT, records.refresh_token(fam.id), NOW
+        )
+    before = await store.refresh_tokens.find(first.token_hash)
+    successor = records.refresh_token(fam.id)
+
+    rotation = await store.refresh_tokens.rotate_for_client(
+        first.token_hash, other, successor, NOW + HOUR
+    )
+
+    assert rotation == Rotation(RotationOutcome.OTHER_CLIENT, None)
+    assert await store.refresh_tokens.find(first.token_hash) == before
+    assert await store.refresh_tokens.find(successor.token_hash) is None
+    assert await store.refresh_tokens.get_family(fam.id) == fam
+
+
+@pytest.mark.parametrize("access", ["not a member", "DENY", "disabled", "disabled DENY"])
+async def test_withdrawn_access_spends_the_token_and_stores_no_successor(
+    store: SqlStore, fam: TokenFamily, a_user: User, access: str
+) -> None:
+    first = await stored_family(store, fam, None if access == "not a member" else Role.ADMIN)
+    if "DENY" in access:
+        await store.memberships.put(Membership(fam.org_id, fam.user_id, Role.DENY, NOW))
+    if "disabled" in access:
+        await store.users.update(replace(a_user, disabled=True))
+    successor = records.refresh_token(fam.id)
+
+    rotation = await store.refresh_tokens.rotate_for_client(
+        first.token_hash, CLIENT, successor, NOW
+    )
+
+    assert rotation == Rotation(ROTATED, fam, None)
+    assert await store.refresh_tokens.find(successor.token_hash) is None
+    spent = await store.refresh_tokens.find(first.token_hash)
+    assert spent is not None
+    assert spent[1].used_at == NOW
+
+
+async def test_rotate_for_client_reads_the_role_of_the_familys_own_organization(
+    store: SqlStore, fam: TokenFamily
+) -> None:
+    elsewhere = records.org()
+    await store.orgs.create(elsewhere)
+    await store.memberships.put(Membership(elsewhere.id, fam.user_id, Role.OWNER, NOW))
+    first = await stored_family(store, fam, Role.USER)
+
+    rotation = await store.refresh_tokens.rotate_for_client(
+        first.token_hash, CLIENT, records.refresh_token(fam.id), NOW
+    )
+
+    assert rotation.role is Role.USER
+
+
+async def test_rotate_for_client_reuse_revokes_the_family(
+    store: SqlStore, fam: TokenFamily
+) -> None:
+    first = await stored_family(store, fam, Role.USER)
+    successor = records.refresh_token(fam.id)
+    await store.refresh_tokens.rotate_for_client(first.token_hash, CLIENT, successor, NOW)
+
+    replay = await store.refresh_tokens.rotate_for_client(
+        first.token_hash, CLIENT, records.refresh_token(fam.id), NOW + HOUR
+    )
+
+    revoked = replace(fam, revoked_at=NOW + HOUR, revoked_reason="reuse")
+    assert replay == Rotation(REUSED, revoked)
+    assert await store.refresh_tokens.get_family(fam.id) == revoked
+    late = await store.refresh_tokens.rotate_for_client(
+        successor.token_hash, CLIENT, records.refresh_token(fam.id), NOW + 2 * HOUR
+    )
+    assert late == Rotation(UNKNOWN, None)
+
+
+@pytest.mark.parametrize("case", ["unknown", "expired token", "expired family", "revoked"])
+async def test_rotate_for_client_of_an_unusable_token_is_unknown(
+    store: SqlStore, an_org: Organization, a_user: User, case: str
+) -> None:
+    fam = records.family(a_user.id, an_org.id, expires_at=NOW + 2 * DAY)
+    await store.memberships.put(Membership(an_org.id, a_user.id, Role.USER, NOW))
+    first = records.refresh_token(fam.id, expires_at=NOW + DAY)
+    await store.refresh_tokens.create_family(fam, first)
+    presented, at = first.token_hash, NOW
+    if case == "unknown":
+        presented = "0" * 64
+    elif case == "expired token":
+        at = first.expires_at
+    elif case == "expired family":
+        at = fam.expires_at
+    else:
+        await store.refresh_tokens.revoke_family(fam.id, "logout", NOW)
+    before = await store.refresh_tokens.get_family(fam.id)
+    successor = records.refresh_token(fam.id)
+
+    rotation = await store.refresh_tokens.rotate_for_client(presented, CLIENT, successor, at)
+
+    assert rotation == Rotation(UNKNOWN, None)
+    assert await store.refresh_tokens.find(successor.token_hash) is None
+    assert await store.refresh_tokens.find(first.token_hash) == (before, first)
+
+
+async def test_concurrent_rotations_for_a_client_rotate_once(
+    store: SqlStore, fam: TokenFamily
+) -> None:
+    first = await stored_family(store, fam, Role.USER)
+    successors = [records.refresh_token(fam.id) for _ in range(20)]
+
+    rotations = await asyncio.gather(
+        *(
+            store.refresh_tokens.rotate_for_client(first.token_hash, CLIENT, s, NOW)
+            for s in successors
+        )
+    )
+
+    outcomes = [rotation.outcome for rotation in rotations]
+    assert outcomes.count(ROTATED) == 1
+    assert set(outcomes) <= {ROTATED, REUSED, UNKNOWN}
+    assert REUSED in outcomes
+    stored = await store.refresh_tokens.get_family(fam.id)
+    assert stored is not None
+    assert stored.revoked_reason == "reuse"
+    stored_successors = [
+        s for s in successors if await store.refresh_tokens.find(s.token_hash) is not None
+    ]
+    assert len(stored_successors) == 1
+
+
+async def test_rotate_for_client_joins_the_transaction_in_progress(
+    store: SqlStore, fam: TokenFamily
+) -> None:
+    first = await stored_family(store, fam, Role.USER)
+    successor = records.refresh_token(fam.id)
+
+    seen: list[Rotation] = []
+
+    async def rotate_then_fail() -> None:
+        async with store.db.transaction():
+            seen.append(
+                await store.refresh_tokens.rotate_for_client(
+                    first.token_hash, CLIENT, successor, NOW
+                )
+            )
+            raise LookupError("roll back")
+
+    with pytest.raises(LookupError):
+        await rotate_then_fail()
+
+    assert seen == [Rotation(ROTATED, fam, Role.USER)]
+    # Rolled back with the transaction: the token is unspent and the successor gone.
+    assert await store.refresh_tokens.find(first.token_hash) == (fam, first)
+    assert await store.refresh_tokens.find(successor.token_hash) is None

@@ -6,21 +6,26 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 
 from authgate.identity.models import Role
 from authgate.store.driver import DriverStatement, execute, fetch_row
 from authgate.store.rotation import (
+    ACTIVE_ROLE,
+    ROTATE_FOR_CLIENT_PG,
     ROTATE_PG,
     family_from,
     live,
     not_rotated,
+    role_from,
+    rotate_for_client_sqlite,
     rotate_sqlite,
     token_from,
     token_values,
+    with_active_role,
 )
 from authgate.store.session import Database
-from authgate.store.tables import memberships, refresh_tokens, token_families, users
+from authgate.store.tables import refresh_tokens, token_families
 from authgate.store.types import UtcDateTime
 from authgate.tokens.models import RefreshToken, Rotation, RotationOutcome, TokenFamily
 
@@ -40,22 +45,16 @@ _FIND_WITH_ROLE = (
         _rt.c.expires_at.label("token_expires_at"),
         _rt.c.used_at,
         *_f.c,
-        memberships.c.role.label("active_role"),
+        ACTIVE_ROLE,
     )
-    .join(_f, _f.c.id == _rt.c.family_id)
-    .outerjoin(users, and_(users.c.id == _f.c.user_id, users.c.disabled.is_(False)))
-    .outerjoin(
-        memberships,
-        and_(
-            memberships.c.org_id == _f.c.org_id,
-            memberships.c.user_id == users.c.id,
-            memberships.c.role != Role.DENY.value,
-        ),
+    .select_from(
+        with_active_role(_rt.join(_f, _f.c.id == _rt.c.family_id), _f.c.user_id, _f.c.org_id)
     )
     .where(_rt.c.token_hash == bindparam("token_hash"))
 )
 _FIND_WITH_ROLE_DRIVER = DriverStatement(_FIND_WITH_ROLE)
 _ROTATE_DRIVER = DriverStatement(ROTATE_PG)
+_ROTATE_FOR_CLIENT_DRIVER = DriverStatement(ROTATE_FOR_CLIENT_PG)
 _INSERT_FAMILY = DriverStatement(insert(_f))
 _INSERT_TOKEN = DriverStatement(insert(_rt))
 _GET_FAMILY = DriverStatement(select(_f).where(_f.c.id == bindparam("family_id")))
@@ -106,8 +105,7 @@ def _found(row: Mapping[str, Any]) -> tuple[TokenFamily, RefreshToken, Role | No
         expires_at=row["token_expires_at"].astimezone(UTC),
         used_at=_utc(row["used_at"]),
     )
-    role = row["active_role"]
-    return family, token, None if role is None else Role(role)
+    return family, token, role_from(row["active_role"])
 
 
 def _family(row: Mapping[str, Any]) -> TokenFamily:
@@ -115,6 +113,17 @@ def _family(row: Mapping[str, Any]) -> TokenFamily:
     for name in ("created_at", "expires_at", "revoked_at"):
         values[name] = _utc(values[name])
     return TokenFamily(**values)
+
+
+def _rotation_params(token_hash: str, successor: RefreshToken, at: datetime) -> dict[str, Any]:
+    return {
+        "presented_hash": token_hash,
+        "at": at,
+        "successor_hash": successor.token_hash,
+        "successor_created_at": successor.created_at,
+        "successor_expires_at": successor.expires_at,
+        "successor_used_at": successor.used_at,
+    }
 
 
 def _fast(db: Database) -> bool:
@@ -189,6 +198,38 @@ class SqlRefreshTokenRepository:
             row = (await conn.execute(select(_f).where(_f.c.id == family_id))).one_or_none()
         return None if row is None else family_from(row._mapping)
 
+    async def rotate_for_client(
+        self, token_hash: str, client_id: str, successor: RefreshToken, at: datetime
+    ) -> Rotation:
+        """:meth:`rotate` only for ``client_id``'s token, with the user's current role.
+
+        OTHER_CLIENT (nothing spent or revoked): the token's family was issued to another
+        client. ROTATED carries :attr:`Rotation.role`; None means access was withdrawn: the
+        token is spent, no successor stored, and the caller ends the session. The successor
+        expires no later than the family. On PostgreSQL a rotation is one statement.
+        """
+        if self._db.dialect == "postgresql":
+            params = {
+                **_rotation_params(token_hash, successor, at),
+                "client_id": client_id,
+            }
+            if _fast(self._db):
+                spent = await fetch_row(self._db, _ROTATE_FOR_CLIENT_DRIVER, params)
+            else:
+                async with self._db.single_statement() as conn:
+                    row = (await conn.execute(ROTATE_FOR_CLIENT_PG, params)).one_or_none()
+                spent = None if row is None else dict(row._mapping)
+            if spent is not None:
+                role = role_from(spent.pop("active_role"))
+                return Rotation(RotationOutcome.ROTATED, _family(spent), role)
+            async with self._db.connection() as conn:
+                return await not_rotated(conn, token_hash, at, client_id)
+        async with self._db.connection() as conn:
+            rotated = await rotate_for_client_sqlite(conn, token_hash, client_id, successor, at)
+            if rotated is not None:
+                return Rotation(RotationOutcome.ROTATED, *rotated)
+            return await not_rotated(conn, token_hash, at, client_id)
+
     async def rotate(self, token_hash: str, successor: RefreshToken, at: datetime) -> Rotation:
         """Atomically spend ``token_hash`` and insert ``successor`` into the same family.
 
@@ -199,14 +240,7 @@ class SqlRefreshTokenRepository:
         family is revoked or expired. Two concurrent calls with one token never both rotate.
         """
         if self._db.dialect == "postgresql":
-            params = {
-                "presented_hash": token_hash,
-                "at": at,
-                "successor_hash": successor.token_hash,
-                "successor_created_at": successor.created_at,
-                "successor_expires_at": successor.expires_at,
-                "successor_used_at": successor.used_at,
-            }
+            params = _rotation_params(token_hash, successor, at)
             if _fast(self._db):
                 spent = await fetch_row(self._db, _ROTATE_DRIVER, params)
             else:

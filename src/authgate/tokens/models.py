@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from authgate.identity.models import Role
+
 
 @dataclass(frozen=True, slots=True)
 class TokenFamily:
@@ -45,14 +47,19 @@ class RotationOutcome(enum.StrEnum):
     ROTATED = "ROTATED"
     REUSED = "REUSED"
     UNKNOWN = "UNKNOWN"
+    OTHER_CLIENT = "OTHER_CLIENT"
+    """The token was issued to another client: nothing was spent or revoked."""
 
 
 @dataclass(frozen=True, slots=True)
 class Rotation:
-    """Result of :meth:`RefreshTokenRepository.rotate`."""
+    """Result of :meth:`RefreshTokenRepository.rotate` and ``rotate_for_client``."""
 
     outcome: RotationOutcome
     family: TokenFamily | None
+    role: Role | None = None
+    """From ``rotate_for_client`` when ROTATED: the user's current role in the family's
+    organization, None when access was withdrawn (disabled, not a member, or DENY)."""
 
 
 @dataclass(frozen=True, slots=True)

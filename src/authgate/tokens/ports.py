@@ -46,6 +46,21 @@ class RefreshTokenRepository(SessionRevoker, Protocol):
         concurrent calls with one token never both rotate.
         """
 
+    async def rotate_for_client(
+        self, token_hash: str, client_id: str, successor: RefreshToken, at: datetime
+    ) -> Rotation:
+        """:meth:`rotate` for the refresh grant, reading the user's access in the same step.
+
+        It spends the token only when its family was issued to ``client_id``; otherwise the
+        outcome is OTHER_CLIENT and nothing is spent or revoked. ROTATED carries the user's
+        current role in the family's organization (:attr:`Rotation.role`); when that is None
+        (user disabled, not a member, or DENY) the token is spent but no successor is
+        stored, and the caller must end the session. The successor joins the presented
+        token's family whatever its ``family_id`` says, and expires no later than the family.
+        REUSED and UNKNOWN are as for :meth:`rotate`. On PostgreSQL the common case is one
+        statement.
+        """
+
     async def prune(self, ended_before: datetime) -> int:
         """Delete sessions that expired or were revoked before ``ended_before``.
 

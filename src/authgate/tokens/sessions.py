@@ -9,6 +9,7 @@ tokens at once, on every node.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from authgate.crypto.randomness import new_id, new_secret
 from authgate.errors import (
@@ -18,16 +19,17 @@ from authgate.errors import (
     ValidationFailed,
 )
 from authgate.identity.deps import Actor, IdentityDeps
-from authgate.identity.models import Membership, Organization, User
+from authgate.identity.models import Membership, Organization, Role, User
 from authgate.identity.signin import Authenticator
 from authgate.tokens.access import AccessTokens
-from authgate.tokens.models import RefreshToken, RotationOutcome, TokenFamily
+from authgate.tokens.models import RefreshToken, Rotation, RotationOutcome, TokenFamily
 from authgate.tokens.ports import RefreshTokenRepository
 from authgate.tokens.responses import TokenResponse
 from authgate.tokens.scopes import DEFAULT_USER_SCOPE, narrow
 
 DEVICE_CLIENT_ID = "authgate-device"
 INVALID_REFRESH = "the refresh token is invalid, expired or revoked; sign in again"
+OTHER_CLIENT = "the refresh token was issued to another client"
 
 
 class SessionService:
@@ -108,36 +110,78 @@ class SessionService:
     ) -> TokenResponse:
         """Rotate the refresh token; RFC 6749 §6 with RFC 9700 reuse detection."""
         digest = self._deps.keyed.digest(refresh_token)
+        if scope is not None and scope.strip():
+            return await self._refresh_narrowed(digest, client_id, scope, actor)
+        # The common case: the store checks the client, spends the token, stores the
+        # successor and reads the user's current role at once (one statement on PostgreSQL).
+        now = self._deps.now()
+        successor_secret = new_secret()
+        # The successor joins the presented token's family, whose expiry also caps its own.
+        successor = RefreshToken(
+            self._deps.keyed.digest(successor_secret), "", now, now + self._idle
+        )
+        rotation = await self._refresh_tokens.rotate_for_client(digest, client_id, successor, now)
+        family, role = await self._checked(rotation, rotation.role, actor)
+        return self._issued(family, role, client_id, narrow(None, family.scope), successor_secret)
+
+    async def _refresh_narrowed(
+        self, digest: str, client_id: str, scope: str, actor: Actor
+    ) -> TokenResponse:
+        # A narrower scope is checked against the family before anything is spent.
         found = await self._refresh_tokens.find_with_role(digest)
         if found is None:
             raise InvalidGrant(INVALID_REFRESH)
         family, _, role = found
         if family.client_id != client_id:
-            raise InvalidGrant("the refresh token was issued to another client")
+            raise InvalidGrant(OTHER_CLIENT)
         granted = narrow(scope, family.scope)
         if role is None:
-            # Access withdrawn (user disabled, member removed or DENY): end the session now.
-            await self._refresh_tokens.revoke_family(
-                family.id, "access withdrawn", self._deps.now()
-            )
-            raise InvalidGrant(INVALID_REFRESH)
+            await self._withdraw(family)
         now = self._deps.now()
         successor_secret = new_secret()
         successor = RefreshToken(
             self._deps.keyed.digest(successor_secret), family.id, now, self._expiry(family)
         )
         rotation = await self._refresh_tokens.rotate(digest, successor, now)
-        if rotation.outcome is RotationOutcome.REUSED:
+        await self._checked(rotation, role, actor)
+        return self._issued(family, role, client_id, granted, successor_secret)
+
+    async def _checked(
+        self, rotation: Rotation, role: Role | None, actor: Actor
+    ) -> tuple[TokenFamily, Role]:
+        """The rotated family and the user's role, or the refusal (ending the session on
+        reuse or lost access)."""
+        if rotation.outcome is RotationOutcome.OTHER_CLIENT:
+            raise InvalidGrant(OTHER_CLIENT)
+        if rotation.outcome is RotationOutcome.REUSED and rotation.family is not None:
             await self._deps.audit(
                 "token.reuse",
                 actor,
-                org_id=family.org_id,
-                subject=family.user_id,
+                org_id=rotation.family.org_id,
+                subject=rotation.family.user_id,
                 outcome="failure",
             )
             raise InvalidGrant(INVALID_REFRESH)
-        if rotation.outcome is not RotationOutcome.ROTATED:
+        if rotation.outcome is not RotationOutcome.ROTATED or rotation.family is None:
             raise InvalidGrant(INVALID_REFRESH)
+        if role is None:
+            # Spent by this very rotation, but access is gone: end the session, issue nothing.
+            await self._withdraw(rotation.family)
+        return rotation.family, role
+
+    async def _withdraw(self, family: TokenFamily) -> NoReturn:
+        """Access withdrawn (user disabled, member removed or DENY): end the session now."""
+        await self._refresh_tokens.revoke_family(family.id, "access withdrawn", self._deps.now())
+        raise InvalidGrant(INVALID_REFRESH)
+
+    def _issued(
+        self,
+        family: TokenFamily,
+        role: Role,
+        client_id: str,
+        granted: str,
+        successor_secret: str,
+    ) -> TokenResponse:
         access = self._access.issue(
             subject=family.user_id,
             org_id=family.org_id,
