@@ -272,3 +272,19 @@ async def test_no_payload_or_secret_reaches_the_disk_or_the_logs(
         assert canary.encode() not in stored, canary
         assert canary not in text, canary
     assert PARAMETER in upstream.received[0].target
+
+
+async def test_an_upstream_that_never_answers_ends_in_a_timeout(
+    start: Start, upstream: Upstream
+) -> None:
+    async def silent(request: Received, reply: Reply) -> None:
+        await upstream.closing.wait()  # answers only when the server shuts down
+
+    upstream.routes["/slow"] = silent
+    async with setup(start, upstream, function_timeout=1) as s:
+        await s.publish(slow=rest(upstream.url("/slow")))
+        response = await s.call("slow")
+    assert response.status_code == 504, response.text
+    error = response.json()["error"]
+    assert error["code"] == "function_call_bound_exceeded"
+    assert "1 seconds" in error["title"]
