@@ -146,7 +146,9 @@ def collect_parameters(
     for name, value in sources[placement]:
         if name.startswith(PROTOCOL_PREFIX):
             if name in protocol:
-                raise InvalidOAuthRequest(f"the protocol parameter {name} appears more than once")
+                raise InvalidOAuthRequest(
+                    f"the protocol parameter {name[:60]} appears more than once"
+                )
             protocol[name] = value
     signed = tuple(
         (name, value)
