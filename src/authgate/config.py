@@ -252,15 +252,20 @@ class Settings(BaseSettings):
 _FIELDS = set(Settings.model_fields)
 
 
-def _check_kek(text: str) -> None:
-    """A vault KEK must be exactly 32 bytes of base64 (the message never shows the value)."""
+def key_bytes(text: str) -> bytes:
+    """The bytes of a key written in base64 or base64url (padding optional); ``b""`` when
+    the text is not base64."""
     stripped = text.strip()
     try:
         padded = stripped + "=" * (-len(stripped) % 4)
-        raw = base64.b64decode(padded, altchars=b"-_", validate=True)
+        return base64.b64decode(padded, altchars=b"-_", validate=True)
     except ValueError:
-        raw = b""
-    if len(raw) != 32:
+        return b""
+
+
+def _check_kek(text: str) -> None:
+    """A vault KEK must be exactly 32 bytes of base64 (the message never shows the value)."""
+    if len(key_bytes(text)) != 32:
         raise ValueError(
             "must be 32 random bytes in base64, e.g. the output of `python -c 'import "
             "base64,secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())'`"

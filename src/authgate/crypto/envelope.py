@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from authgate.config import key_bytes
 from authgate.errors import AuthgateError
 
 KEY_BYTES = 32
@@ -164,12 +165,7 @@ class Envelope:
 
 def decode_kek(text: str, source: str) -> KeyEncryptionKey:
     """A KEK from its base64 (or base64url) text, exactly 32 bytes."""
-    stripped = text.strip()
-    try:
-        padded = stripped + "=" * (-len(stripped) % 4)
-        raw = base64.b64decode(padded, altchars=b"-_", validate=True)
-    except ValueError:
-        raw = b""
+    raw = key_bytes(text)
     if len(raw) != KEY_BYTES:
         raise ValueError(
             f"{source} must be 32 random bytes in base64, e.g. the output of "

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
-import orjson
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import authgate
 from authgate.errors import AuthgateError, PayloadTooLarge
 from authgate.http.call_endpoint import LeanCallEndpoint
-from authgate.http.errors import error_body, error_headers, install_error_handlers
+from authgate.http.errors import install_error_handlers
+from authgate.http.lean import lean_request, send_error, send_json
 from authgate.http.middleware import ClientGone, LimitAndObserve, read_bounded
 from authgate.http.oauth_forms import MAX_FORM_BYTES
 from authgate.http.routes import (
@@ -38,11 +38,6 @@ from authgate.http.services import Services
 from authgate.http.token_endpoint import token_request
 
 TOKEN_PATH = "/oauth/token"
-_JSON_HEADERS = [
-    (b"content-type", b"application/json"),
-    (b"cache-control", b"no-store"),
-    (b"pragma", b"no-cache"),
-]
 
 
 def build_fastapi(lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]]) -> FastAPI:
@@ -71,39 +66,19 @@ class LeanTokenEndpoint:
         if scope["type"] != "http" or scope["path"] != TOKEN_PATH or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        content_type = authorization = None
-        for name, value in scope["headers"]:
-            if name == b"content-type":
-                content_type = value.decode("latin-1")
-            elif name == b"authorization":
-                authorization = value.decode("latin-1")
-        client = scope.get("client")
+        request = lean_request(scope)
         try:
             body = await read_bounded(receive, MAX_FORM_BYTES)
             if body is None:
                 raise PayloadTooLarge(f"the form must be at most {MAX_FORM_BYTES} bytes")
             payload = await token_request(
-                self.services(), body, content_type, authorization, client[0] if client else None
+                self.services(), body, request.content_type, request.authorization, request.ip
             )
-            await _send_json(send, 200, payload, [])
+            await send_json(send, 200, payload)
         except AuthgateError as error:
-            extra = [
-                (k.lower().encode(), v.encode())
-                for k, v in error_headers(error).items()
-                if k.lower() not in ("cache-control", "pragma")
-            ]
-            await _send_json(send, error.status, error_body(error), extra)
+            await send_error(send, error)
         except ClientGone:
             return  # nobody to answer
-
-
-async def _send_json(
-    send: Send, status: int, payload: object, extra: list[tuple[bytes, bytes]]
-) -> None:
-    body = orjson.dumps(payload)
-    headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode()), *extra]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 def build_asgi(fastapi_app: FastAPI) -> ASGIApp:

@@ -18,14 +18,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from authgate.errors import AuthgateError, NotFound, PayloadTooLarge, ValidationFailed
 from authgate.functions.call import CallResult
 from authgate.http.deps import Caller, authenticate, require_live_session, require_user
-from authgate.http.errors import error_body, error_headers
+from authgate.http.lean import lean_request, send_error, send_json
 from authgate.http.middleware import CALL_BODY_BYTES, ClientGone, read_bounded
 from authgate.http.services import Services
 
 CALL_PREFIX = "/v1/solutions/"
 CALL_SUFFIX = ":call"
 CALL_ROUTE = "/v1/solutions/{solution}/functions/{function}:call"
-_JSON_HEADERS = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
 
 
 def call_target(path: str) -> tuple[str, str] | None:
@@ -94,36 +93,20 @@ class LeanCallEndpoint:
             await self.app(scope, receive, send)
             return
         scope["authgate.route"] = CALL_ROUTE  # the metrics label
-        content_type = authorization = None
-        for name, value in scope["headers"]:
-            if name == b"content-type":
-                content_type = value.decode("latin-1")
-            elif name == b"authorization":
-                authorization = value.decode("latin-1")
-        client = scope.get("client")
+        request = lean_request(scope)
         try:
             body = await read_bounded(receive, CALL_BODY_BYTES)
             if body is None:
                 raise PayloadTooLarge(f"the request body must be at most {CALL_BODY_BYTES} bytes")
             services = self.services()
             caller = require_user(
-                await authenticate(
-                    services, authorization, client[0] if client else None, check_session=False
-                )
+                await authenticate(services, request.authorization, request.ip, check_session=False)
             )
-            parameters = call_parameters(body, content_type)
+            parameters = call_parameters(body, request.content_type)
             result = await run_call(services, caller, target, parameters)
             payload = {"records": result.records, "output": result.output, "pages": result.pages}
-            await _send(send, 200, orjson.dumps(payload), [])
+            await send_json(send, 200, payload)
         except AuthgateError as error:
-            extra = [(k.lower().encode(), v.encode()) for k, v in error_headers(error).items()]
-            await _send(send, error.status, orjson.dumps(error_body(error)), extra)
+            await send_error(send, error)
         except ClientGone:
             return  # nobody to answer
-
-
-async def _send(send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]]) -> None:
-    headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())]
-    headers.extend(item for item in extra if item[0] != b"cache-control")
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
