@@ -24,12 +24,17 @@ def alembic_config() -> Config:
     return config
 
 
+def head_revisions() -> frozenset[str]:
+    """The newest revision of each branch the packaged scripts define."""
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
 def head_revision() -> str | None:
-    """The newest revision the packaged scripts define."""
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    """The packaged heads as one label (``0005`` or, while branches are open, ``0006+0007``)."""
+    return _label(head_revisions())
 
 
-async def upgrade(url: str, revision: str = "head") -> None:
+async def upgrade(url: str, revision: str = "heads") -> None:
     """Bring the database at ``url`` up to ``revision`` in one transaction."""
     await _run(url, "upgrade", revision)
 
@@ -39,8 +44,8 @@ async def downgrade(url: str, revision: str) -> None:
     await _run(url, "downgrade", revision)
 
 
-async def current_revision(url: str) -> str | None:
-    """The revision the database at ``url`` is at; None when it was never migrated."""
+async def current_revisions(url: str) -> frozenset[str]:
+    """The revisions the database at ``url`` is at; empty when it was never migrated."""
     db = Database.from_url(url)
     try:
         async with db.connection(write=False) as conn:
@@ -49,13 +54,23 @@ async def current_revision(url: str) -> str | None:
         await db.dispose()
 
 
+async def current_revision(url: str) -> str | None:
+    """The database's revisions as one label, like :func:`head_revision`; None when empty."""
+    return _label(await current_revisions(url))
+
+
 async def is_up_to_date(url: str) -> bool:
-    """Whether the database at ``url`` is at the newest revision."""
-    return await current_revision(url) == head_revision()
+    """Whether the database at ``url`` is at every packaged head."""
+    return await current_revisions(url) == head_revisions()
 
 
-def _current(conn: Connection) -> str | None:
-    return MigrationContext.configure(conn).get_current_revision()
+def _label(revisions: frozenset[str]) -> str | None:
+    return "+".join(sorted(revisions)) or None
+
+
+def _current(conn: Connection) -> frozenset[str]:
+    # Independent features add revisions on branches of their own; all heads must be applied.
+    return frozenset(MigrationContext.configure(conn).get_current_heads())
 
 
 async def _run(url: str, direction: str, revision: str) -> None:

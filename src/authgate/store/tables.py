@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     ForeignKey,
@@ -24,6 +25,8 @@ from sqlalchemy import (
 
 from authgate.functions.ports import SolutionRole
 from authgate.identity.models import DomainJoin, RequestStatus, Role, TokenPurpose
+from authgate.signedfetch.registry import ContainerKeyType
+from authgate.signedfetch.signature import SignatureMethod
 from authgate.store.types import JsonType, StrEnumType, UtcDateTime
 from authgate.vault.models import ConnectionStatus, CredentialKind
 
@@ -315,4 +318,63 @@ solution_members = Table(
     Column("role", StrEnumType(SolutionRole), nullable=False),
     Column("added_at", UtcDateTime(), nullable=False),
     Index(None, "user_id"),
+)
+
+# --- apps gateway (signed fetch) --------------------------------------------------------
+# Containers verify with an HMAC secret (sealed, like the vault's) or an RSA public key;
+# apps re-sign with their consumer secret (sealed). Nonces are the replay cache used when
+# no Redis is configured: one row per (consumer key, timestamp, nonce), pruned on expiry.
+
+signed_fetch_containers = Table(
+    "signed_fetch_containers",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    _fk("org_id", "organizations.id"),
+    Column("name", String(128), nullable=False),
+    Column("consumer_key", String(255), nullable=False, unique=True),
+    Column("instance_id", String(128), nullable=False),
+    Column("key_type", StrEnumType(ContainerKeyType), nullable=False),
+    Column("public_key_pem", Text),
+    Column("ciphertext", LargeBinary),
+    Column("wrapped_key", LargeBinary),
+    Column("kek_id", String(64)),
+    Column("secret_version", Integer, nullable=False),
+    Column("description", String(500), nullable=False),
+    _fk("created_by", "users.id", on_delete="SET NULL"),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("org_id", "name"),
+    Index(None, "kek_id"),
+)
+
+signed_fetch_apps = Table(
+    "signed_fetch_apps",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    _fk("org_id", "organizations.id"),
+    Column("app_id", String(128), nullable=False, unique=True),
+    Column("app_url", Text, nullable=False),
+    Column("home_servers", JsonType, nullable=False),
+    Column("consumer_key", String(255), nullable=False),
+    Column("signature_method", StrEnumType(SignatureMethod), nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+    Column("wrapped_key", LargeBinary, nullable=False),
+    Column("kek_id", String(64), nullable=False),
+    Column("secret_version", Integer, nullable=False),
+    Column("description", String(500), nullable=False),
+    _fk("created_by", "users.id", on_delete="SET NULL"),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index(None, "org_id"),
+    Index(None, "kek_id"),
+)
+
+signed_fetch_nonces = Table(
+    "signed_fetch_nonces",
+    metadata,
+    Column("consumer_key", String(255), primary_key=True),
+    Column("timestamp", BigInteger, primary_key=True),
+    Column("nonce", String(128), primary_key=True),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Index(None, "expires_at"),
 )
