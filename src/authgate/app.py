@@ -22,6 +22,7 @@ from starlette.types import ASGIApp
 
 from authgate.clock import Clock, utc_now
 from authgate.config import Settings
+from authgate.crypto.envelope import Envelope
 from authgate.crypto.keyed_hash import KeyedHasher
 from authgate.crypto.passwords import Argon2Hasher
 from authgate.crypto.root_key import derive_key, load_or_create_root_key
@@ -31,6 +32,7 @@ from authgate.egress.oauth_tokens import EgressTokenClient
 from authgate.errors import ConfigurationError
 from authgate.functions.call import CallLimits
 from authgate.functions.calls import FunctionCalls
+from authgate.functions.device_credentials import DeviceCredentials
 from authgate.functions.engine import FunctionEngine
 from authgate.functions.ports import (
     CredentialKind,
@@ -55,11 +57,13 @@ from authgate.store.sql import SqlStore, open_store
 from authgate.store.vault import SqlVaultRepository
 from authgate.tokens.access import AccessTokens
 from authgate.tokens.clients import ServiceClients
+from authgate.tokens.device_authorization import DeviceAuthorizations
 from authgate.tokens.introspection import Introspector
 from authgate.tokens.keyring import Keyring
-from authgate.tokens.sessions import SessionService
+from authgate.tokens.sessions import DEVICE_CLIENT_ID, SessionService
 from authgate.tokens.signing_keys import SigningKeyManager
 from authgate.vault.connections import ConnectionService
+from authgate.vault.device import DeviceCredentialIssuer
 from authgate.vault.keys import envelope_from_settings
 from authgate.vault.models import UsableCredential
 from authgate.vault.service import VaultService
@@ -208,8 +212,36 @@ async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtim
         connections=connections,
         solutions=solutions,
         calls=FunctionCalls(solutions, engine, _VaultResolvers(vault)),
+        **_device_services(
+            deps, store, sessions, Authenticator(deps, throttle), envelope, connections, solutions
+        ),
     )
     return Runtime(services, store, keys, hasher, egress, redis_client)
+
+
+def _device_services(
+    deps: IdentityDeps,
+    store: SqlStore,
+    sessions: SessionService,
+    authenticator: Authenticator,
+    envelope: Envelope,
+    connections: ConnectionService,
+    solutions: SolutionService,
+) -> dict[str, Any]:
+    """Device sign-in (RFC 8628) for the device client, and its local functions' credentials."""
+    return {
+        "device_authorizations": DeviceAuthorizations(
+            deps,
+            store.device_codes,
+            sessions,
+            authenticator,
+            verification_uri=f"{deps.public_url}/device",
+            allows_client=lambda client_id: client_id == DEVICE_CLIENT_ID,
+        ),
+        "device_credentials": DeviceCredentials(
+            solutions, DeviceCredentialIssuer(deps, store.vault, envelope, connections)
+        ),
+    }
 
 
 def call_limits(settings: Settings) -> CallLimits:

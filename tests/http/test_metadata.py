@@ -17,7 +17,11 @@ async def test_both_discovery_documents_agree(ag: Authgate) -> None:
     assert openid.json() == oauth.json()
     document = openid.json()
     assert document["issuer"] == BASE_URL
-    assert set(document["grant_types_supported"]) == {"refresh_token", "client_credentials"}
+    assert set(document["grant_types_supported"]) == {
+        "refresh_token",
+        "client_credentials",
+        "urn:ietf:params:oauth:grant-type:device_code",
+    }
     assert "password" not in document["grant_types_supported"]
     assert "implicit" not in document["grant_types_supported"]
     assert document["id_token_signing_alg_values_supported"] == ["EdDSA"]

@@ -25,6 +25,8 @@ from authgate.http.routes import (
     auth,
     connections,
     credentials,
+    device,
+    device_credentials,
     functions,
     health,
     invites,
@@ -49,7 +51,7 @@ def build_fastapi(lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None
         lifespan=lifespan,
     )
     routers = (health, oauth, auth, me, orgs, invites, admin, credentials, solutions, functions)
-    for module in (*routers, connections, pages):
+    for module in (*routers, connections, pages, device, device_credentials):
         app.include_router(module.router)
     install_error_handlers(app)
     return app

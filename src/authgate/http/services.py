@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from authgate.config import Settings
 from authgate.functions.calls import FunctionCalls
+from authgate.functions.device_credentials import DeviceCredentials
 from authgate.functions.ports import ResolvedCredential
 from authgate.functions.solutions import SolutionService
 from authgate.identity.accounts import AccountService
@@ -16,6 +17,7 @@ from authgate.identity.join_requests import JoinRequestService
 from authgate.identity.organizations import OrganizationService
 from authgate.tokens.access import AccessTokens
 from authgate.tokens.clients import ServiceClients
+from authgate.tokens.device_authorization import DeviceAuthorizations
 from authgate.tokens.introspection import Introspector
 from authgate.tokens.keyring import Keyring
 from authgate.tokens.sessions import SessionService
@@ -43,3 +45,6 @@ class Services:
     connections: ConnectionService
     solutions: SolutionService
     calls: FunctionCalls
+    # Device sign-in (RFC 8628) and the credentials of local functions.
+    device_authorizations: DeviceAuthorizations | None = None
+    device_credentials: DeviceCredentials | None = None

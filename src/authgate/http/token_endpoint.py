@@ -12,9 +12,10 @@ from authgate.errors import InvalidClient, OAuthError, UnsupportedGrantType
 from authgate.http.oauth_forms import client_credentials, parse_form
 from authgate.http.services import Services
 from authgate.identity.deps import Actor
+from authgate.tokens.device_authorization import GRANT_TYPE as DEVICE_CODE_GRANT
 from authgate.tokens.sessions import DEVICE_CLIENT_ID
 
-GRANT_TYPES = ("refresh_token", "client_credentials")
+GRANT_TYPES = ("refresh_token", "client_credentials", DEVICE_CODE_GRANT)
 
 
 async def token_request(
@@ -48,6 +49,17 @@ async def token_request(
             credentials.client_id or DEVICE_CLIENT_ID,
             form.get("scope"),
             Actor(None, ip),
+        )
+        return tokens.as_json()
+    if grant_type == DEVICE_CODE_GRANT and services.device_authorizations is not None:
+        # RFC 8628 §3.4: polled by a public client until the person decided.
+        device_code = form.get("device_code")
+        if not device_code:
+            raise OAuthError("device_code is required")
+        if credentials.client_secret is not None:
+            raise InvalidClient("the device authorization grant is for public clients: no secret")
+        tokens = await services.device_authorizations.redeem(
+            device_code, credentials.client_id or DEVICE_CLIENT_ID, Actor(None, ip)
         )
         return tokens.as_json()
     raise UnsupportedGrantType(

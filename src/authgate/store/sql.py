@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from authgate.errors import ServiceUnavailable
 from authgate.store.audit import SqlAuditLog
+from authgate.store.device_codes import SqlDeviceCodeRepository
 from authgate.store.invites import SqlInviteRepository
 from authgate.store.join_requests import SqlJoinRequestRepository
 from authgate.store.memberships import SqlMembershipRepository
@@ -50,6 +51,7 @@ class SqlStore:
         self.service_clients = SqlServiceClientRepository(db)
         self.vault = SqlVaultRepository(db)
         self.solutions = SqlSolutionRepository(db)
+        self.device_codes = SqlDeviceCodeRepository(db)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

@@ -28,6 +28,7 @@ from authgate.identity.models import DomainJoin, RequestStatus, Role, TokenPurpo
 from authgate.signedfetch.registry import ContainerKeyType
 from authgate.signedfetch.signature import SignatureMethod
 from authgate.store.types import JsonType, StrEnumType, UtcDateTime
+from authgate.tokens.device_codes import DeviceCodeStatus
 from authgate.vault.models import ConnectionStatus, CredentialKind
 
 # Deterministic constraint names, so migrations can refer to them on every backend.
@@ -376,5 +377,29 @@ signed_fetch_nonces = Table(
     Column("timestamp", BigInteger, primary_key=True),
     Column("nonce", String(128), primary_key=True),
     Column("expires_at", UtcDateTime(), nullable=False),
+    Index(None, "expires_at"),
+)
+
+# --- device authorization (RFC 8628) ----------------------------------------------------
+# One row per device authorization request; both codes only as keyed hashes. Rows are
+# pruned a day after they expire.
+
+device_authorizations = Table(
+    "device_authorizations",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("device_code_hash", String(HASH), nullable=False, unique=True),
+    Column("user_code_hash", String(HASH), nullable=False, unique=True),
+    Column("client_id", String(128), nullable=False),
+    Column("scope", String(2048)),
+    Column("status", StrEnumType(DeviceCodeStatus), nullable=False),
+    Column("interval", Integer, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    _fk("user_id", "users.id", on_delete="CASCADE", nullable=True),
+    _fk("org_id", "organizations.id", on_delete="CASCADE", nullable=True),
+    Column("decided_at", UtcDateTime()),
+    Column("last_polled_at", UtcDateTime()),
+    Column("redeemed_at", UtcDateTime()),
     Index(None, "expires_at"),
 )

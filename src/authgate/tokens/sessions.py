@@ -210,6 +210,12 @@ class SessionService:
         family = await self._refresh_tokens.get_family(session_id)
         return family is not None and not family.is_revoked and family.expires_at > self._deps.now()
 
+    async def organization_for(
+        self, user: User, requested: str | None
+    ) -> tuple[Organization, Membership]:
+        """The organization a sign-in of ``user`` lands in, as password sign-in chooses it."""
+        return await self._choose_organization(user, requested)
+
     def _expiry(self, family: TokenFamily) -> datetime:
         return min(self._deps.now() + self._idle, family.expires_at)
 

@@ -102,6 +102,7 @@ def metadata(services: Services) -> dict[str, Any]:
         "revocation_endpoint": f"{issuer}/oauth/revoke",
         "introspection_endpoint": f"{issuer}/oauth/introspect",
         "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "device_authorization_endpoint": f"{issuer}/oauth/device_authorization",
         "grant_types_supported": list(GRANT_TYPES),
         "response_types_supported": [],
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
