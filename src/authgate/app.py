@@ -28,6 +28,7 @@ from authgate.crypto.passwords import Argon2Hasher
 from authgate.crypto.root_key import derive_key, load_or_create_root_key
 from authgate.crypto.sealing import Sealer
 from authgate.egress import EgressClient, build_egress_client
+from authgate.egress.home_servers import EgressHomeServers
 from authgate.egress.oauth_tokens import EgressTokenClient
 from authgate.errors import ConfigurationError
 from authgate.functions.call import CallLimits
@@ -51,8 +52,12 @@ from authgate.identity.ports import AttemptCounter
 from authgate.identity.signin import Authenticator
 from authgate.identity.throttle import SignInThrottle
 from authgate.mail import BackgroundMailer, SmtpMailer, build_mailer
+from authgate.signedfetch.admin import RegistryAdmin
+from authgate.signedfetch.gateway import Gateway
+from authgate.signedfetch.lookup import RegistryLookup
 from authgate.store.attempts import MemoryAttemptCounter, RedisAttemptCounter
 from authgate.store.migrate import is_up_to_date
+from authgate.store.nonces import RedisNonceStore
 from authgate.store.sql import SqlStore, open_store
 from authgate.store.vault import SqlVaultRepository
 from authgate.tokens.access import AccessTokens
@@ -73,6 +78,7 @@ KEY_RELOAD_SECONDS = 30
 KEY_ACTIVATION_SECONDS = KEY_RELOAD_SECONDS + 10
 PRUNE_INTERVAL_SECONDS = 3600
 SESSION_RETENTION = timedelta(days=7)
+NONCE_PRUNE_SECONDS = 60
 ACCESS_AUDIENCE = "authgate"
 
 
@@ -195,6 +201,7 @@ async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtim
         egress, sleep=asyncio.sleep, monotonic=time.monotonic, limits=call_limits(settings)
     )
     solutions = SolutionService(deps, store.solutions, _VaultDirectory(store.vault))
+    lookup = RegistryLookup(store.signed_fetch, envelope, time.monotonic)
     services = Services(
         settings=settings,
         deps=deps,
@@ -212,6 +219,16 @@ async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtim
         connections=connections,
         solutions=solutions,
         calls=FunctionCalls(solutions, engine, _VaultResolvers(vault)),
+        registry=RegistryAdmin(deps, store.signed_fetch, envelope, lookup),
+        gateway=Gateway(
+            deps,
+            lookup,
+            RedisNonceStore(redis_client, clock) if redis_client else store.nonces,
+            clock,
+            instance_id=settings.instance_id or _instance_id(root),
+            window=settings.signed_fetch_window,
+        ),
+        home_servers=EgressHomeServers(egress),
         **_device_services(
             deps, store, sessions, Authenticator(deps, throttle), envelope, connections, solutions
         ),
@@ -281,6 +298,11 @@ class _VaultResolvers:
         return self._vault.resolver(org_id, solution, function, actor)
 
 
+def _instance_id(root: bytes) -> str:
+    # Stable across restarts and the same on every node: all of them share the root key.
+    return derive_key(root, "authgate instance id v1").hex()[:32]
+
+
 def _for_functions(credential: UsableCredential) -> ResolvedCredential:
     # The vault sits below the function engine, so it cannot build the engine's type.
     return ResolvedCredential(
@@ -313,6 +335,16 @@ async def _prune_sessions_forever(runtime: Runtime, clock: Clock) -> None:
         await asyncio.sleep(PRUNE_INTERVAL_SECONDS)
 
 
+async def _prune_nonces_forever(runtime: Runtime, clock: Clock) -> None:
+    # Only the database's replay cache needs it: Redis expires its keys itself.
+    while True:
+        await asyncio.sleep(NONCE_PRUNE_SECONDS)
+        try:
+            await runtime.store.nonces.prune(clock())
+        except Exception:  # try again next time
+            log.exception("nonce_prune_failed")
+
+
 def create_app(settings: Settings, *, clock: Clock = utc_now) -> tuple[FastAPI, ASGIApp]:
     """The FastAPI application (for tests and OpenAPI) and the ASGI stack to serve."""
 
@@ -321,6 +353,8 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> tuple[FastAPI, 
         runtime = await build_runtime(settings, clock=clock)
         runtime.tasks.append(asyncio.create_task(_reload_keys_forever(runtime.keys)))
         runtime.tasks.append(asyncio.create_task(_prune_sessions_forever(runtime, clock)))
+        if runtime.redis is None:
+            runtime.tasks.append(asyncio.create_task(_prune_nonces_forever(runtime, clock)))
         app.state.services = runtime.services
         app.state.runtime = runtime
         try:

@@ -115,6 +115,26 @@ class Settings(BaseSettings):
         default=100, ge=1, le=10000, description="Upstream connections each node keeps at most."
     )
 
+    # apps gateway (signed fetch)
+    instance_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9._:-]{1,128}$",
+        description="This deployment's instance id in the owner ids it asserts "
+        "(<user>@<instance>); default: derived from the secret key, stable across restarts.",
+    )
+    signed_fetch_window: int = Field(
+        default=300,
+        ge=30,
+        le=3600,
+        description="Seconds an oauth_timestamp may differ from the server clock.",
+    )
+    gateway_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        le=300,
+        description="Seconds a home server has to begin answering, then between pieces.",
+    )
+
     @field_validator("egress_allowed_hosts", mode="before")
     @classmethod
     def _split_allowed_hosts(cls, value: object) -> object:

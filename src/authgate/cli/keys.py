@@ -8,7 +8,7 @@ from authgate.app import open_database
 from authgate.cli.common import out, run, runtime, settings_or_exit
 from authgate.crypto.root_key import load_or_create_root_key
 from authgate.vault.keys import envelope_from_settings
-from authgate.vault.rotation import BATCH, KekRotation, RotationProgress
+from authgate.vault.rotation import BATCH, JoinedKeyRows, KekRotation, RotationProgress
 
 app = typer.Typer(
     help="Token signing keys and the vault's key-encryption key.", no_args_is_help=True
@@ -51,7 +51,7 @@ def list_keys() -> None:
 def rotate_kek(
     batch: int = typer.Option(BATCH, min=1, max=10_000, help="Rows read per batch."),
 ) -> None:
-    """Re-wrap every vault data key under the current KEK (AUTHGATE_VAULT_KEK).
+    """Re-wrap every sealed data key (vault, gateway) under the current KEK (AUTHGATE_VAULT_KEK).
 
     Set the new KEK in AUTHGATE_VAULT_KEK and the old one in AUTHGATE_VAULT_PREVIOUS_KEKS on
     every node first: servers keep working throughout, since older KEKs still unwrap. Each
@@ -69,7 +69,7 @@ def rotate_kek(
         envelope = envelope_from_settings(settings, root)
         store = await open_database(settings)
         try:
-            rotation = KekRotation(store.vault, envelope)
+            rotation = KekRotation(JoinedKeyRows(store.vault, store.signed_fetch), envelope)
             pending = await rotation.pending()
             out.print(
                 f"current KEK {envelope.current.kek_id}; {pending} data key(s) to re-wrap",

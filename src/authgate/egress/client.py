@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import AsyncIterator
 from types import TracebackType
 
 from authgate.egress.decoding import ACCEPT_ENCODING, BoundedBody
@@ -155,6 +156,43 @@ class EgressClient:
                 f"the upstream {hop.url.host} did not answer in full within "
                 f"{limits.timeout:g} seconds (redirects included); it may be slow or down"
             ) from None
+
+    async def open_stream(self, request: UpstreamRequest, *, time_limit: float) -> UpstreamStream:
+        """Send ``request`` once and return the response head; the body is read by the caller.
+
+        Nothing is followed: a redirect is handed back as it came, so that a signed request
+        never travels on to a host nobody registered. The body arrives as sent (not
+        decoded; ``Accept-Encoding`` is the caller's). ``time_limit`` bounds the wait for the
+        head and then each read of the body. Close the stream when done.
+        """
+        hop = Hop(
+            method=check_method(request.method),
+            url=parse_target(request.url),
+            headers=check_headers(request.headers),
+            body=request.body,
+        )
+        allowed = (
+            None
+            if request.allowed_hosts is None
+            else frozenset(host.lower().removesuffix(".") for host in request.allowed_hosts)
+        )
+        try:
+            async with asyncio.timeout(time_limit):
+                await self._check_destination(hop, allowed, redirected=False)
+                headers = [(b"Host", hop.url.netloc)]
+                if not has_header(hop.headers, b"user-agent"):
+                    headers.append((b"User-Agent", self._user_agent))
+                headers.extend(hop.headers)
+                if hop.body is not None or hop.method in _METHODS_WITH_CONTENT:
+                    length = str(len(hop.body or b"")).encode("ascii")
+                    headers.append((b"Content-Length", length))
+                response = await self._transport_for(hop).open(hop, headers)
+        except TimeoutError:
+            raise UpstreamTimeout(
+                f"the upstream {hop.url.host} did not answer within {time_limit:g} seconds; "
+                "it may be slow or down"
+            ) from None
+        return UpstreamStream(response, hop.url.host, time_limit)
 
     async def _follow(
         self,
@@ -302,3 +340,34 @@ def _check_limits(limits: UpstreamLimits) -> None:
             "the request's limits must have a positive timeout and non-negative max_bytes "
             "and max_redirects"
         )
+
+
+class UpstreamStream:
+    """A response whose head arrived; read its body with :meth:`chunks`, then :meth:`aclose`."""
+
+    def __init__(self, response: WireResponse, host: str, timeout: float) -> None:
+        self._response = response
+        self._host = host
+        self._timeout = timeout
+        self.status = response.status
+        self.headers = tuple(
+            (name.decode("latin-1"), value.decode("latin-1")) for name, value in response.headers
+        )
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The body as it arrives, each piece within the timeout of the one before."""
+        while True:
+            try:
+                async with asyncio.timeout(self._timeout):
+                    chunk = await self._response.read_chunk()
+            except TimeoutError:
+                raise UpstreamTimeout(
+                    f"the upstream {self._host} stopped sending for {self._timeout:g} seconds"
+                ) from None
+            if not chunk:
+                return
+            yield chunk
+
+    async def aclose(self) -> None:
+        """Release the connection (kept for reuse only when the body was read in full)."""
+        await self._response.aclose()

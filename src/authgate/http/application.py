@@ -17,6 +17,7 @@ import authgate
 from authgate.errors import AuthgateError, PayloadTooLarge
 from authgate.http.call_endpoint import LeanCallEndpoint
 from authgate.http.errors import install_error_handlers
+from authgate.http.gateway_endpoint import GatewayEndpoint
 from authgate.http.lean import lean_request, send_error, send_json
 from authgate.http.middleware import ClientGone, LimitAndObserve, read_bounded
 from authgate.http.oauth_forms import MAX_FORM_BYTES
@@ -34,6 +35,7 @@ from authgate.http.routes import (
     oauth,
     orgs,
     pages,
+    signed_fetch,
     solutions,
 )
 from authgate.http.services import Services
@@ -51,7 +53,7 @@ def build_fastapi(lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None
         lifespan=lifespan,
     )
     routers = (health, oauth, auth, me, orgs, invites, admin, credentials, solutions, functions)
-    for module in (*routers, connections, pages, device, device_credentials):
+    for module in (*routers, signed_fetch, connections, pages, device, device_credentials):
         app.include_router(module.router)
     install_error_handlers(app)
     return app
@@ -90,4 +92,7 @@ def build_asgi(fastapi_app: FastAPI) -> ASGIApp:
         found: Services = fastapi_app.state.services
         return found
 
-    return LimitAndObserve(LeanTokenEndpoint(LeanCallEndpoint(fastapi_app, services), services))
+    lean = LeanTokenEndpoint(
+        LeanCallEndpoint(GatewayEndpoint(fastapi_app, services), services), services
+    )
+    return LimitAndObserve(lean)

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from authgate.errors import AuthgateError, OAuthError, TooManyRequests
 from authgate.functions.errors import FunctionCallFailed
+from authgate.signedfetch.errors import InvalidSignature, ReplayedNonce
 
 log = structlog.get_logger("authgate.http")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -48,7 +49,9 @@ def error_headers(error: AuthgateError) -> dict[str, str]:
     if isinstance(error, TooManyRequests):
         headers["Retry-After"] = str(error.retry_after)
     if error.status == 401:
-        if isinstance(error, OAuthError):
+        if isinstance(error, InvalidSignature | ReplayedNonce):
+            headers["WWW-Authenticate"] = f'OAuth realm="authgate", error="{error.code}"'
+        elif isinstance(error, OAuthError):
             headers["WWW-Authenticate"] = 'Basic realm="authgate"'
         else:
             headers["WWW-Authenticate"] = f'Bearer realm="authgate", error="{error.code}"'

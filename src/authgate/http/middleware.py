@@ -17,11 +17,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 MAX_BODY_BYTES = 64 * 1024
 SOLUTION_BODY_BYTES = 8 * 1024 * 1024
 CALL_BODY_BYTES = 1024 * 1024
+GATEWAY_BODY_BYTES = 1024 * 1024
 LARGER_BODIES: tuple[tuple[str, re.Pattern[str], int], ...] = (
     # A whole solution folder is published in one request.
     ("PUT", re.compile(r"/v1/orgs/[^/]+/solutions/[^/]+"), SOLUTION_BODY_BYTES),
     # A function's parameters may carry a record to create upstream.
     ("POST", re.compile(r"/v1/solutions/[^/]+/functions/[^/]+"), CALL_BODY_BYTES),
+    # The apps gateway forwards bodies to home servers, whatever the method.
+    *(
+        (method, re.compile(pattern), GATEWAY_BODY_BYTES)
+        for method in ("POST", "PUT", "PATCH", "DELETE")
+        for pattern in (r"/v1/gateway/[^/]+/.*", r"/v1/apps/[^/]+/fetch/.*")
+    ),
 )
 """The routes that accept more than :data:`MAX_BODY_BYTES`: (method, full path, limit)."""
 log = structlog.get_logger("authgate.access")
@@ -98,7 +105,7 @@ class LimitAndObserve:
 
     def _limit(self, scope: Scope) -> int:
         method = scope.get("method")
-        if method in ("PUT", "POST"):
+        if method in ("PUT", "POST", "PATCH", "DELETE"):
             for wanted, path, limit in LARGER_BODIES:
                 if method == wanted and path.fullmatch(scope["path"]):
                     return max(limit, self.max_body)

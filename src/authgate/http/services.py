@@ -15,6 +15,9 @@ from authgate.identity.deps import IdentityDeps
 from authgate.identity.invites import InviteService
 from authgate.identity.join_requests import JoinRequestService
 from authgate.identity.organizations import OrganizationService
+from authgate.signedfetch.admin import RegistryAdmin
+from authgate.signedfetch.gateway import Gateway
+from authgate.signedfetch.ports import HomeServers
 from authgate.tokens.access import AccessTokens
 from authgate.tokens.clients import ServiceClients
 from authgate.tokens.device_authorization import DeviceAuthorizations
@@ -45,6 +48,9 @@ class Services:
     connections: ConnectionService
     solutions: SolutionService
     calls: FunctionCalls
+    registry: RegistryAdmin
+    gateway: Gateway
+    home_servers: HomeServers
     # Device sign-in (RFC 8628) and the credentials of local functions.
     device_authorizations: DeviceAuthorizations | None = None
     device_credentials: DeviceCredentials | None = None

@@ -23,7 +23,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from authgate.signedfetch.body_hash import body_hash_matches
 from authgate.signedfetch.errors import InvalidOAuthRequest, InvalidSignature
-from authgate.signedfetch.parameters import Placement, collect_parameters, is_form_body
+from authgate.signedfetch.parameters import (
+    Placement,
+    RequestParameters,
+    collect_parameters,
+    is_form_body,
+)
 from authgate.signedfetch.signature import (
     ConsumerCredential,
     RsaVerificationKey,
@@ -123,6 +128,79 @@ def _check_body_hash(
     return presented
 
 
+@dataclass(frozen=True, slots=True)
+class ParsedRequest:
+    """A request's OAuth parameters, read but not yet checked (see :func:`parse_request`)."""
+
+    method: str
+    url: str
+    body: bytes
+    form: bool
+    parameters: RequestParameters
+
+    @property
+    def consumer_key(self) -> str:
+        """The consumer key the request claims (``""`` when absent)."""
+        return self.parameters.protocol.get("oauth_consumer_key", "")
+
+
+def parse_request(method: str, url: str, headers: Mapping[str, str], body: bytes) -> ParsedRequest:
+    """Read the request's OAuth parameters, so that the caller can look up its consumer.
+
+    Raises InvalidOAuthRequest when they are missing, duplicated or in more than one place.
+    """
+    content_type = _header(headers, "content-type")
+    parameters = collect_parameters(
+        _header(headers, "authorization"), urlsplit(url).query, body, content_type
+    )
+    return ParsedRequest(method, url, body, is_form_body(content_type), parameters)
+
+
+def check_request(
+    request: ParsedRequest,
+    credential: ConsumerCredential | None,
+    *,
+    now: datetime,
+    window: int = DEFAULT_WINDOW_SECONDS,
+) -> VerifiedRequest:
+    """Check a parsed request against its consumer's credential (None: an unknown key).
+
+    Raises InvalidOAuthRequest (400) or InvalidSignature (401).
+    """
+    protocol = request.parameters.protocol
+    for name in _REQUIRED:
+        if not protocol.get(name):
+            raise InvalidOAuthRequest(f"the protocol parameter {name} is missing or empty")
+    version = protocol.get("oauth_version")
+    if version is not None and version != "1.0":
+        raise InvalidOAuthRequest("oauth_version must be 1.0 when it is sent")
+    signature_method = parse_signature_method(protocol["oauth_signature_method"])
+    nonce = protocol["oauth_nonce"]
+    if len(nonce) > MAX_NONCE_LENGTH:
+        raise InvalidOAuthRequest(f"oauth_nonce is longer than {MAX_NONCE_LENGTH} characters")
+    timestamp = _check_timestamp(protocol["oauth_timestamp"], now, window)
+    presented_body_hash = _check_body_hash(protocol, request.body, request.form, signature_method)
+
+    known = credential is not None
+    if credential is None:
+        rsa_method = signature_method is SignatureMethod.RSA_SHA1
+        credential = _stand_in_rsa_key() if rsa_method else _stand_in_secret()
+    base_string = signature_base_string(request.method, request.url, request.parameters.signed)
+    valid = verify_signature(base_string, signature_method, protocol["oauth_signature"], credential)
+    if not (valid and known):
+        raise InvalidSignature(_SIGNATURE_FAILED)
+    return VerifiedRequest(
+        consumer_key=protocol["oauth_consumer_key"],
+        token=protocol.get("oauth_token") or None,
+        nonce=nonce,
+        timestamp=timestamp,
+        signature_method=signature_method,
+        placement=request.parameters.placement,
+        parameters=request.parameters.signed,
+        body_hash=presented_body_hash,
+    )
+
+
 def verify_request(
     method: str,
     url: str,
@@ -136,44 +214,12 @@ def verify_request(
     """Verify one signed request, or raise InvalidOAuthRequest (400) / InvalidSignature (401).
 
     ``url`` is the absolute URL as the client addressed it (scheme, host, port, path, query);
-    ``now`` is the current time, timezone-aware.
+    ``now`` is the current time, timezone-aware. ``find_consumer`` is called with the
+    request's consumer key once the parameters are well formed.
     """
-    content_type = _header(headers, "content-type")
-    form = is_form_body(content_type)
-    parameters = collect_parameters(
-        _header(headers, "authorization"), urlsplit(url).query, body, content_type
-    )
-    protocol = parameters.protocol
+    parsed = parse_request(method, url, headers, body)
+    protocol = parsed.parameters.protocol
     for name in _REQUIRED:
         if not protocol.get(name):
             raise InvalidOAuthRequest(f"the protocol parameter {name} is missing or empty")
-    version = protocol.get("oauth_version")
-    if version is not None and version != "1.0":
-        raise InvalidOAuthRequest("oauth_version must be 1.0 when it is sent")
-    signature_method = parse_signature_method(protocol["oauth_signature_method"])
-    nonce = protocol["oauth_nonce"]
-    if len(nonce) > MAX_NONCE_LENGTH:
-        raise InvalidOAuthRequest(f"oauth_nonce is longer than {MAX_NONCE_LENGTH} characters")
-    timestamp = _check_timestamp(protocol["oauth_timestamp"], now, window)
-    presented_body_hash = _check_body_hash(protocol, body, form, signature_method)
-
-    consumer_key = protocol["oauth_consumer_key"]
-    credential = find_consumer(consumer_key)
-    known = credential is not None
-    if credential is None:
-        rsa_method = signature_method is SignatureMethod.RSA_SHA1
-        credential = _stand_in_rsa_key() if rsa_method else _stand_in_secret()
-    base_string = signature_base_string(method, url, parameters.signed)
-    valid = verify_signature(base_string, signature_method, protocol["oauth_signature"], credential)
-    if not (valid and known):
-        raise InvalidSignature(_SIGNATURE_FAILED)
-    return VerifiedRequest(
-        consumer_key=consumer_key,
-        token=protocol.get("oauth_token") or None,
-        nonce=nonce,
-        timestamp=timestamp,
-        signature_method=signature_method,
-        placement=parameters.placement,
-        parameters=parameters.signed,
-        body_hash=presented_body_hash,
-    )
+    return check_request(parsed, find_consumer(parsed.consumer_key), now=now, window=window)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,17 @@ from authgate.errors import ServiceUnavailable
 
 DEFAULT_MAX_KEYS = 100_000
 DEFAULT_PREFIX = "authgate:attempts:"
+
+
+@asynccontextmanager
+async def redis_available() -> AsyncIterator[None]:
+    """Redis connection and time-out errors become :class:`ServiceUnavailable` (503)."""
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        raise ServiceUnavailable(
+            "Redis cannot be reached; check that it is running and reachable"
+        ) from exc
 
 
 def _check_window(window: int) -> None:
@@ -124,14 +135,8 @@ class RedisAttemptCounter:
         async with self._available():
             await self._redis.delete(self._prefix + key)
 
-    @asynccontextmanager
-    async def _available(self) -> AsyncIterator[None]:
-        try:
-            yield
-        except (RedisConnectionError, RedisTimeoutError) as exc:
-            raise ServiceUnavailable(
-                "Redis cannot be reached; check that it is running and reachable"
-            ) from exc
+    def _available(self) -> AbstractAsyncContextManager[None]:
+        return redis_available()
 
 
 if TYPE_CHECKING:

@@ -21,6 +21,7 @@ from authgate.store.organizations import SqlOrganizationRepository
 from authgate.store.refresh_tokens import SqlRefreshTokenRepository
 from authgate.store.service_clients import SqlServiceClientRepository
 from authgate.store.session import Database
+from authgate.store.signed_fetch import SqlNonceStore, SqlRegistryRepository
 from authgate.store.signing_keys import SqlSigningKeyRepository
 from authgate.store.solutions import SqlSolutionRepository
 from authgate.store.users import SqlUserRepository
@@ -52,6 +53,8 @@ class SqlStore:
         self.vault = SqlVaultRepository(db)
         self.solutions = SqlSolutionRepository(db)
         self.device_codes = SqlDeviceCodeRepository(db)
+        self.signed_fetch = SqlRegistryRepository(db)
+        self.nonces = SqlNonceStore(db)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

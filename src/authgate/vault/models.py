@@ -117,7 +117,9 @@ class WrappedKeyRow:
     """What key rotation needs of one stored data key: its row's identity and the key.
 
     ``user_id`` is set for a user's connection (``version`` is then its token version) and
-    ``None`` for a credential's secret version.
+    ``None`` for a credential's secret version. ``bound_to`` is set for secrets held outside
+    the vault's tables (the apps gateway's): the parts of the associated data they are
+    bound to, which the vault cannot derive itself.
     """
 
     org_id: str
@@ -125,6 +127,7 @@ class WrappedKeyRow:
     version: int
     sealed: SealedSecret
     user_id: str | None = None
+    bound_to: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +143,17 @@ class UsableCredential:
     send_as: str
     value: str = field(repr=False)
     allowed_hosts: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class UsableSqlConnection:
+    """An ``sql_connection`` credential's URL for one call, in memory only. Never logged,
+    never returned. ``credential_id`` and ``version`` name the value: SQL functions keep a
+    connection pool per credential and recycle it when the version changes."""
+
+    credential_id: str
+    version: int
+    url: str = field(repr=False)
 
 
 class ConnectionStatus(enum.StrEnum):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from authgate.crypto.envelope import Envelope, UnknownKek
+from authgate.crypto.envelope import Envelope, SealedSecret, UnknownKek, bind
 from authgate.vault.models import WrappedKeyRow
 from authgate.vault.ports import KeyRotationRepository
 from authgate.vault.sealing import connection_context, credential_context
@@ -79,6 +79,41 @@ def _key(row: WrappedKeyRow) -> tuple[str, str | None, int]:
 
 
 def _context(row: WrappedKeyRow) -> bytes:
+    if row.bound_to is not None:
+        return bind(*row.bound_to)
     if row.user_id is None:
         return credential_context(row.org_id, row.credential_id, row.version)
     return connection_context(row.org_id, row.credential_id, row.user_id, row.version)
+
+
+class JoinedKeyRows:
+    """Several :class:`KeyRotationRepository` as one: the vault's and the gateway's rows."""
+
+    def __init__(self, *repositories: KeyRotationRepository) -> None:
+        self._repositories = repositories
+        self._owners: dict[WrappedKeyRow, KeyRotationRepository] = {}
+
+    async def count_by_kek(self) -> dict[str, int]:
+        """The sum of every repository's counts."""
+        counts: dict[str, int] = {}
+        for repository in self._repositories:
+            for kek_id, n in (await repository.count_by_kek()).items():
+                counts[kek_id] = counts.get(kek_id, 0) + n
+        return counts
+
+    async def wrapped_elsewhere(self, current_kek_id: str, limit: int) -> list[WrappedKeyRow]:
+        """Rows of the first repositories first, up to ``limit`` in all."""
+        found: list[WrappedKeyRow] = []
+        self._owners.clear()
+        for repository in self._repositories:
+            if len(found) >= limit:
+                break
+            rows = await repository.wrapped_elsewhere(current_kek_id, limit - len(found))
+            for row in rows:
+                self._owners[row] = repository
+            found += rows
+        return found
+
+    async def rewrap(self, row: WrappedKeyRow, sealed: SealedSecret) -> bool:
+        """Re-wrap through the repository the row came from."""
+        return await self._owners[row].rewrap(row, sealed)
