@@ -485,3 +485,40 @@ async def test_fetch_needs_a_token_of_an_active_member(start: Start, home: Upstr
         assert anonymous.status_code == 401
         assert stranger.status_code == 403
         assert home.received == []
+
+
+# --- nodes and backends --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shared", ["database", pytest.param("redis", marks=pytest.mark.redis)])
+async def test_a_request_served_by_one_node_is_a_replay_at_another(
+    start: Start, home: Upstream, shared: str, request: pytest.FixtureRequest
+) -> None:
+    settings = {"redis_url": request.getfixturevalue("redis_url")} if shared == "redis" else {}
+    async with (
+        gateway(start, home, **settings) as gw,
+        start(egress_allowed_hosts=("127.0.0.1",), **settings) as other,
+    ):
+        uri, headers, _ = gw.signer().sign(gw.url("x", "opensocial_owner_id=1"), "GET")
+
+        first = await gw.ag.client.get(uri, headers=headers)
+        again = await other.client.get(uri, headers=headers)
+
+        assert first.status_code == 200, first.text
+        assert again.status_code == 401
+        assert again.json()["error"]["code"] == "replayed_nonce"
+        assert len(home.received) == 1
+
+
+async def test_the_gateway_on_each_backend(
+    start: Start, home: Upstream, backend_overrides: dict[str, Any]
+) -> None:
+    async with gateway(start, home, **backend_overrides) as gw:
+        uri, headers, _ = gw.signer().sign(gw.url("x", "opensocial_owner_id=9"), "GET")
+
+        first = await gw.ag.client.get(uri, headers=headers)
+        again = await gw.ag.client.get(uri, headers=headers)
+
+        assert first.status_code == 200, first.text
+        assert ("opensocial_owner_id", f"9@{gw.instance_id}") in query_of(gw.last())
+        assert again.json()["error"]["code"] == "replayed_nonce"
