@@ -3,14 +3,15 @@
 The OAuth 1.0a errors are those of :mod:`authgate.signedfetch`: ``invalid_oauth_request``
 (400) for a malformed request and ``invalid_signature`` (401) for one whose signature, body
 hash or timestamp does not hold. The kit adds what a home server checks beyond the signature:
-the identity the gateway asserted, nonce replay, and the JiveEXTN header scheme. Messages
+the identity the gateway asserted, a full nonce store, and the JiveEXTN header scheme; a
+replayed nonce is the gateway's own ``replayed_nonce`` (401). Messages
 name the parameter at fault and never carry a secret or a signature.
 """
 
 from __future__ import annotations
 
 from authgate.errors import BadRequest, PayloadTooLarge, ServiceUnavailable, Unauthenticated
-from authgate.signedfetch.errors import InvalidOAuthRequest, InvalidSignature
+from authgate.signedfetch.errors import InvalidOAuthRequest, InvalidSignature, ReplayedNonce
 
 __all__ = [
     "InvalidIdentity",
@@ -42,12 +43,6 @@ class UnsupportedSignatureMethod(InvalidOAuthRequest):
     """The signature method is valid OAuth 1.0a but this home server does not accept it."""
 
     code = "unsupported_signature_method"
-
-
-class ReplayedNonce(Unauthenticated):
-    """The ``oauth_nonce`` was already used by this consumer within the timestamp window."""
-
-    code = "replayed_nonce"
 
 
 class NonceStoreFull(ServiceUnavailable):
