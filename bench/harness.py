@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import gateway_bench
 import httpx
 import jsonata_bench
 import passthrough
@@ -37,7 +38,7 @@ from servers import (
     token_format,
 )
 
-PARTS = ("tokens", "jsonata", "rest")
+PARTS = ("tokens", "jsonata", "rest", "gateway")
 
 
 class Bench:
@@ -114,6 +115,8 @@ class Bench:
             self.stage("JSONata", lambda: jsonata_bench.measure(self))
         if "rest" in self.args.only:
             self.stage("REST pass-through", lambda: passthrough.measure(self))
+        if "gateway" in self.args.only:
+            self.stage("apps gateway", lambda: gateway_bench.measure(self))
 
     def tokens(self, databases: list[Database]) -> None:
         inproc_env = authgate_env(Database.sqlite(self.work / "inproc"), 0)
@@ -223,7 +226,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--only", action="append", choices=PARTS,
         help="only this part (repeatable; default all): tokens (grants, sign-ins, token "
-        "checks), jsonata (Python vs JavaScript), rest (the REST pass-through)",
+        "checks), jsonata (Python vs JavaScript), rest (the REST pass-through), gateway (signed "
+        "fetch round trips)",
     )  # fmt: skip
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
     parser.add_argument(
@@ -249,7 +253,7 @@ def check_machine(args: argparse.Namespace) -> None:
     if "jsonata" in args.only:
         tools.add("node")
         packages.add("jsonata")
-    if "rest" in args.only:
+    if "rest" in args.only or "gateway" in args.only:
         tools.add("nginx")
     search = os.environ.get("PATH", "") + os.pathsep + "/usr/sbin:/sbin"  # nginx is in sbin
     missing = sorted(tool for tool in tools if not shutil.which(tool, path=search))

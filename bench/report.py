@@ -29,6 +29,9 @@ UPSTREAM = "nginx upstream (core 1)"
 NGINX = "nginx"
 PASS_BACKEND = "SQLite"
 PASS_CALLS_TARGET = 2000.0
+GATEWAY_DIRECT = "home server GET /items, direct"
+GATEWAY_FETCH = "device fetch through the gateway (access token)"
+GATEWAY_SIGNED = "container signed fetch through the gateway (HMAC-SHA1)"
 PASS_ADDED_P50_TARGET_MS = 2.0
 
 
@@ -115,7 +118,25 @@ def ratios(rows: list[Row]) -> list[Ratio]:
     if refresh:
         value = refresh.per_second / REFRESH_TARGET
         add("refresh grants on PostgreSQL ÷ 1,500/s", value, "≥ 1.0", value >= 1.0)
-    return found + _passthrough_ratios(rows)
+    return found + _passthrough_ratios(rows) + _gateway_ratios(rows)
+
+
+def _gateway_ratios(rows: list[Row]) -> list[Ratio]:
+    """Gateway round trips per core, and what they cost over calling the home server."""
+    found: list[Ratio] = []
+    direct = _find(rows, GATEWAY_DIRECT + ONE_CONNECTION, UPSTREAM)
+    for scenario in (GATEWAY_FETCH, GATEWAY_SIGNED):
+        ours = _find(rows, scenario, PASS_BACKEND)
+        if ours:
+            what = f"{scenario}: round trips/s on one core"
+            found.append((what, f"{ours.per_second:,.0f}", "— (measured)", None))
+        one = _find(rows, scenario + ONE_CONNECTION, PASS_BACKEND)
+        if one and direct and one.p50_ms is not None and direct.p50_ms is not None:
+            added = one.p50_ms - direct.p50_ms
+            if not math.isnan(added):
+                what = f"{scenario}: p50 − direct p50, 1 connection"
+                found.append((what, f"{added:.2f} ms", "— (measured)", None))
+    return found
 
 
 def _passthrough_ratios(rows: list[Row]) -> list[Ratio]:
