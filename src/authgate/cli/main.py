@@ -8,7 +8,7 @@ import typer
 import uvicorn
 
 from authgate.app import create_app, open_database
-from authgate.cli import admin, keys, solution
+from authgate.cli import admin, keys, signed_fetch, solution
 from authgate.cli.common import console, fail, run, settings_or_exit
 from authgate.config import Settings, redact_url
 from authgate.logs import configure_logging
@@ -22,6 +22,7 @@ app = typer.Typer(
 app.add_typer(admin.app, name="admin")
 app.add_typer(keys.app, name="keys")
 app.add_typer(solution.app, name="solution")
+app.add_typer(signed_fetch.app, name="signed-fetch")
 
 
 async def _needs_bootstrap(settings: Settings) -> bool:

@@ -1,8 +1,10 @@
 """Administration of the gateway's registry: containers and apps, secrets write-only.
 
 Only OWNER and ADMIN of the organization act here (another organization's admin gets 404,
-a MAKER or USER 403). Every change is audited; nothing returned, raised, logged or audited
-contains a secret. A change takes effect on this node at once and on others within
+a MAKER or USER 403); :meth:`RegistryAdmin.as_operator` serves ``authgate signed-fetch`` on
+the server's own machine, where whoever runs it already holds the deployment's keys. Every
+change is audited; nothing returned, raised, logged or audited contains a secret. A change
+takes effect on this node at once and on others within
 :data:`authgate.signedfetch.lookup.CACHE_SECONDS`.
 """
 
@@ -15,6 +17,7 @@ from authgate.crypto.randomness import new_id
 from authgate.errors import Conflict, NotFound
 from authgate.identity.access import require_admin
 from authgate.identity.deps import Actor, IdentityDeps
+from authgate.identity.models import Organization
 from authgate.signedfetch.lookup import RegistryLookup
 from authgate.signedfetch.ports import RegistryRepository
 from authgate.signedfetch.registration import check_app, check_container, check_name
@@ -46,13 +49,18 @@ class RegistryAdmin:
         self._envelope = envelope
         self._lookup = lookup
 
+    def as_operator(self) -> RegistryAdmin:
+        """The same registry for the server's operator (``authgate signed-fetch``): every
+        method finds the organization by slug alone, without a membership check."""
+        return _OperatorRegistryAdmin(self._deps, self._repository, self._envelope, self._lookup)
+
     # --- containers -----------------------------------------------------------------
 
     async def put_container(
         self, slug: str, name: str, spec: ContainerSpec, actor: Actor
     ) -> tuple[Container, bool]:
         """Register the container, or replace its key; returns it and whether it is new."""
-        org, _ = await require_admin(self._deps, slug, actor)
+        org = await self._org(slug, actor)
         check_name("name", name)
         spec = check_container(spec)
         existing = await self._repository.get_container(org.id, name)
@@ -90,17 +98,17 @@ class RegistryAdmin:
 
     async def list_containers(self, slug: str, actor: Actor) -> list[Container]:
         """Every container of the organization."""
-        org, _ = await require_admin(self._deps, slug, actor)
+        org = await self._org(slug, actor)
         return await self._repository.list_containers(org.id)
 
     async def get_container(self, slug: str, name: str, actor: Actor) -> Container:
         """One container; NotFound when the organization has none by that name."""
-        org, _ = await require_admin(self._deps, slug, actor)
+        org = await self._org(slug, actor)
         return (await self._find_container(org.id, name)).container
 
     async def delete_container(self, slug: str, name: str, actor: Actor) -> None:
         """Remove the container: its signatures stop verifying."""
-        org, _ = await require_admin(self._deps, slug, actor)
+        org = await self._org(slug, actor)
         container = (await self._find_container(org.id, name)).container
         if not await self._repository.delete_container(container.id):
             raise _container_not_found(name)
@@ -113,7 +121,7 @@ class RegistryAdmin:
         self, slug: str, app_id: str, spec: AppSpec, actor: Actor
     ) -> tuple[App, bool]:
         """Register the app, or replace its settings (and secret, when one is given)."""
-        org, _ = await require_admin(self._deps, slug, actor)
+        org = await self._org(slug, actor)
         check_name("app id", app_id)
         existing = await self._repository.get_app(app_id)
         if existing is not None and existing.app.org_id != org.id:
@@ -157,17 +165,17 @@ class RegistryAdmin:
 
     async def list_apps(self, slug: str, actor: Actor) -> list[App]:
         """Every app of the organization."""
-        org, _ = await require_admin(self._deps, slug, actor)
+        org = await self._org(slug, actor)
         return await self._repository.list_apps(org.id)
 
     async def get_app(self, slug: str, app_id: str, actor: Actor) -> App:
         """One app; NotFound when the organization has none by that id."""
-        org, _ = await require_admin(self._deps, slug, actor)
+        org = await self._org(slug, actor)
         return (await self._find_app(org.id, app_id)).app
 
     async def delete_app(self, slug: str, app_id: str, actor: Actor) -> None:
         """Remove the app: the gateway stops forwarding to its home servers."""
-        org, _ = await require_admin(self._deps, slug, actor)
+        org = await self._org(slug, actor)
         app = (await self._find_app(org.id, app_id)).app
         if not await self._repository.delete_app(app.id):
             raise _app_not_found(app_id)
@@ -175,6 +183,11 @@ class RegistryAdmin:
         await self._audit_app("signed_fetch.app.deleted", actor, app)
 
     # --- helpers --------------------------------------------------------------------
+
+    async def _org(self, slug: str, actor: Actor) -> Organization:
+        """The organization, once the actor is known to be its OWNER or ADMIN."""
+        org, _ = await require_admin(self._deps, slug, actor)
+        return org
 
     async def _find_container(self, org_id: str, name: str) -> StoredContainer:
         check_name("name", name)
@@ -212,6 +225,16 @@ class RegistryAdmin:
             home_servers=" ".join(app.home_servers),
             version=str(app.secret_version),
         )
+
+
+class _OperatorRegistryAdmin(RegistryAdmin):
+    """:class:`RegistryAdmin` for the operator: no membership stands behind the CLI."""
+
+    async def _org(self, slug: str, actor: Actor) -> Organization:
+        org = await self._deps.store.orgs.get_by_slug(slug.lower())
+        if org is None:
+            raise NotFound(f"organization '{slug[:64]}' not found")
+        return org
 
 
 def _new_instance_id() -> str:
