@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authgate.identity.models import Membership, Organization, Role, User
-from authgate.store.driver import DriverStatement, Row, fetch_all
+from authgate.store.driver import DriverStatement, Row, fetch_all, fetch_row
 from authgate.store.organizations import load_organizations, organization_from
 from authgate.store.session import Database
 from authgate.store.tables import memberships, organization_domains, organizations, users
@@ -22,6 +22,17 @@ _d = organization_domains
 
 # A user's memberships, organizations and their domains in one query (a row per domain):
 # sign-in runs it on every request.
+# Every request of a signed-in user through the apps gateway reads it: on the driver path.
+_ACTIVE_ROLE = DriverStatement(
+    select(_m.c.role)
+    .join(users, users.c.id == _m.c.user_id)
+    .where(
+        _m.c.org_id == bindparam("org_id"),
+        _m.c.user_id == bindparam("user_id"),
+        _m.c.role != Role.DENY.value,
+        users.c.disabled.is_(False),
+    )
+)
 _FOR_USER = DriverStatement(
     select(*_m.c, *(c.label(f"o_{c.name}") for c in _o.c), _d.c.domain.label("o_domain"))
     .join(_o, _o.c.id == _m.c.org_id)
@@ -91,18 +102,12 @@ class SqlMembershipRepository:
 
     async def active_role(self, org_id: str, user_id: str) -> Role | None:
         """The role, when the user is enabled and the role is not DENY; one query."""
-        query = (
-            select(_m.c.role)
-            .join(users, users.c.id == _m.c.user_id)
-            .where(
-                _m.c.org_id == org_id,
-                _m.c.user_id == user_id,
-                _m.c.role != Role.DENY.value,
-                users.c.disabled.is_(False),
-            )
-        )
+        values = {"org_id": org_id, "user_id": user_id}
+        if self._db.driver_path:
+            found = await fetch_row(self._db, _ACTIVE_ROLE, values)
+            return None if found is None else Role(found["role"])
         async with self._db.connection(write=False) as conn:
-            role = (await conn.execute(query)).scalar_one_or_none()
+            role = (await conn.execute(_ACTIVE_ROLE.statement, values)).scalar_one_or_none()
         return None if role is None else Role(role)
 
     async def delete(self, org_id: str, user_id: str) -> bool:
