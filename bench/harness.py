@@ -23,6 +23,7 @@ import httpx
 import jsonata_bench
 import passthrough
 import report
+import signedfetch_verify
 from loadgen import SIGNIN_CONNECTIONS, WRK_THREADS, Load, run_wrk
 from report import Row
 from servers import (
@@ -38,7 +39,7 @@ from servers import (
     token_format,
 )
 
-PARTS = ("tokens", "jsonata", "rest", "gateway")
+PARTS = ("tokens", "jsonata", "rest", "gateway", "signedfetch")
 
 
 class Bench:
@@ -117,6 +118,8 @@ class Bench:
             self.stage("REST pass-through", lambda: passthrough.measure(self))
         if "gateway" in self.args.only:
             self.stage("apps gateway", lambda: gateway_bench.measure(self))
+        if "signedfetch" in self.args.only:
+            self.stage("signed-fetch verification", lambda: signedfetch_verify.measure(self))
 
     def tokens(self, databases: list[Database]) -> None:
         inproc_env = authgate_env(Database.sqlite(self.work / "inproc"), 0)
@@ -227,7 +230,7 @@ def parse_args() -> argparse.Namespace:
         "--only", action="append", choices=PARTS,
         help="only this part (repeatable; default all): tokens (grants, sign-ins, token "
         "checks), jsonata (Python vs JavaScript), rest (the REST pass-through), gateway (signed "
-        "fetch round trips)",
+        "fetch round trips), signedfetch (the home-server kit's verifier vs oauthlib's)",
     )  # fmt: skip
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
     parser.add_argument(

@@ -118,7 +118,7 @@ def ratios(rows: list[Row]) -> list[Ratio]:
     if refresh:
         value = refresh.per_second / REFRESH_TARGET
         add("refresh grants on PostgreSQL ÷ 1,500/s", value, "≥ 1.0", value >= 1.0)
-    return found + _passthrough_ratios(rows) + _gateway_ratios(rows)
+    return found + _passthrough_ratios(rows) + _gateway_ratios(rows) + _signedfetch_ratios(rows)
 
 
 def _gateway_ratios(rows: list[Row]) -> list[Ratio]:
@@ -136,6 +136,24 @@ def _gateway_ratios(rows: list[Row]) -> list[Ratio]:
             if not math.isnan(added):
                 what = f"{scenario}: p50 − direct p50, 1 connection"
                 found.append((what, f"{added:.2f} ms", "— (measured)", None))
+    return found
+
+
+SIGNEDFETCH_SCENARIO = "signed-fetch verifications, {method}"
+SIGNEDFETCH_KIT = "authgate.homeserver (SignedFetchVerifier)"
+SIGNEDFETCH_PEER = "oauthlib SignatureOnlyEndpoint"
+
+
+def _signedfetch_ratios(rows: list[Row]) -> list[Ratio]:
+    """The home-server kit's verifications/s ÷ oauthlib's, per signature method (no target)."""
+    found: list[Ratio] = []
+    for method in ("HMAC-SHA1", "RSA-SHA1"):
+        scenario = SIGNEDFETCH_SCENARIO.format(method=method)
+        ours, peer = _find(rows, scenario, SIGNEDFETCH_KIT), _find(rows, scenario, SIGNEDFETCH_PEER)
+        if ours and peer and peer.per_second:
+            value = ours.per_second / peer.per_second
+            what = f"{method} verifications/s: home-server kit ÷ oauthlib SignatureOnlyEndpoint"
+            found.append((what, f"{value:.3f}", "— (measured side by side)", None))
     return found
 
 
