@@ -522,3 +522,39 @@ async def test_the_gateway_on_each_backend(
         assert first.status_code == 200, first.text
         assert ("opensocial_owner_id", f"9@{gw.instance_id}") in query_of(gw.last())
         assert again.json()["error"]["code"] == "replayed_nonce"
+
+
+# --- bad input ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "body", "status"),
+    [
+        ("GET", "x?q=%FF%FE", {"Authorization": 'OAuth oauth_consumer_key="k"'}, b"", 400),
+        ("GET", "x?q=%zz", {}, b"", 400),
+        ("GET", "x", {"Authorization": "OAuth garbage without quotes"}, b"", 400),
+        ("GET", "x", {"Authorization": "Bearer abc"}, b"", 400),
+        ("POST", "x", {"Content-Type": FORM, "Authorization": 'OAuth a="b"'}, b"\xff\xfe", 400),
+        ("POST", "x", {"Content-Type": "application/json"}, b"x" * (1024 * 1024 + 1), 413),
+        ("OPTIONS", "x", {}, b"", 400),
+        ("GET", "x?" + "a=1&" * 4000, {}, b"", 400),
+    ],
+)
+async def test_bad_gateway_requests_get_a_clear_4xx(
+    start: Start,
+    home: Upstream,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes,
+    status: int,
+) -> None:
+    async with gateway(start, home) as gw:
+        response = await gw.ag.client.request(
+            method, f"/v1/gateway/{gw.app_id}/{path}", headers=headers, content=body
+        )
+        assert response.status_code == status, response.text
+        error = response.json()["error"]
+        assert error["code"]
+        assert error["message"]
+        assert home.received == []
