@@ -39,7 +39,7 @@ async def test_upgrade_builds_the_schema_from_empty(empty_url: str) -> None:
     await upgrade(empty_url)
 
     assert await current_revision(empty_url) == head_revision()
-    assert "0005" <= min(head_revisions())
+    assert min(head_revisions()) >= "0005"
     assert await is_up_to_date(empty_url) is True
     tables, differences = await _inspect_schema(empty_url)
     assert tables == set(metadata.tables) | {"alembic_version"}
