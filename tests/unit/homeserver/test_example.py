@@ -116,11 +116,17 @@ def test_the_example_refuses_what_is_not_a_signed_fetch(example: Example) -> Non
 def test_users_survive_a_restart_without_being_provisioned_again(tmp_path: Path) -> None:
     env = {**os.environ, "HOMESERVER_CONSUMER_SECRET": APP_SECRET}
     first = start(tmp_path, env=env)
-    assert signed_get(first, "carol@inst").status_code == 200
-    assert "provisioned carol of inst" in stop(first)
+    try:
+        assert signed_get(first, "carol@inst").status_code == 200
+    finally:
+        first_log = stop(first)
+    assert "provisioned carol of inst" in first_log
     second = start(tmp_path, env=env)
-    assert signed_get(second, "carol@inst").status_code == 200
-    assert "provisioned" not in stop(second)
+    try:
+        assert signed_get(second, "carol@inst").status_code == 200
+    finally:
+        second_log = stop(second)
+    assert "provisioned" not in second_log
     assert rows(second.db) == [("inst", "carol", "crm", True)]
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from authgate.homeserver import (
     InMemoryNonceStore,
@@ -19,7 +21,7 @@ from authgate.homeserver import (
     SignedFetchVerifier,
 )
 from authgate.signedfetch.body_hash import body_hash
-from authgate.signedfetch.signature import SignatureMethod
+from authgate.signedfetch.signature import RsaSigningKey, SharedSecret, SignatureMethod
 from tests.unit.homeserver.conftest import (
     APP_KEY,
     APP_SECRET,
@@ -122,8 +124,6 @@ def test_nonces_of_different_consumers_do_not_collide() -> None:
     url, headers = gateway_sign(nonce="shared", key="other", credential=None)
     with pytest.raises(InvalidSignature):  # signed with APP_SECRET under "other": wrong secret
         checker.verify("GET", url, headers)
-    from authgate.signedfetch.signature import SharedSecret
-
     url, headers = gateway_sign(nonce="shared", key="other", credential=SharedSecret("x"))
     assert checker.verify("GET", url, headers).consumer_key == "other"
 
@@ -285,8 +285,6 @@ def test_plaintext_and_unknown_signature_methods_are_refused(method: str) -> Non
 def test_plaintext_with_the_secret_as_signature_is_refused() -> None:
     url, headers = gateway_sign()
     auth = replace_param(headers["Authorization"], "oauth_signature_method", "PLAINTEXT")
-    from urllib.parse import quote
-
     auth = replace_param(auth, "oauth_signature", quote(f"{quote(APP_SECRET, safe='')}&", safe=""))
     with pytest.raises(InvalidOAuthRequest, match="PLAINTEXT"):
         verifier().verify("GET", url, {"Authorization": auth})
@@ -358,11 +356,9 @@ def test_wrong_secret_and_unknown_key_look_the_same() -> None:
     assert APP_SECRET not in first.value.message
 
 
-def test_an_rsa_signature_under_an_hmac_key_is_refused(rsa_private_key: object) -> None:
-    from authgate.signedfetch.signature import RsaSigningKey
-
+def test_an_rsa_signature_under_an_hmac_key_is_refused(rsa_private_key: RSAPrivateKey) -> None:
     url, headers = gateway_sign(
-        credential=RsaSigningKey(rsa_private_key),  # type: ignore[arg-type]
+        credential=RsaSigningKey(rsa_private_key),
         signature_method=SignatureMethod.RSA_SHA1,
     )
     with pytest.raises(InvalidSignature):

@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import NameOID
 
 from authgate.homeserver import (
@@ -93,8 +95,6 @@ def test_rsa_sha1_with_a_certificate(rsa_private_key: RSAPrivateKey) -> None:
         .not_valid_after(datetime(2030, 1, 1, tzinfo=UTC))
         .sign(rsa_private_key, hashes.SHA256())
     )
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     pem = certificate.public_bytes(Encoding.PEM)
     url, headers = gateway_sign(
         credential=RsaSigningKey(rsa_private_key), signature_method=SignatureMethod.RSA_SHA1
@@ -104,9 +104,6 @@ def test_rsa_sha1_with_a_certificate(rsa_private_key: RSAPrivateKey) -> None:
 
 
 def test_a_non_rsa_pem_is_refused() -> None:
-    from cryptography.hazmat.primitives.asymmetric import ed25519
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
     pem = (
         ed25519.Ed25519PrivateKey.generate()
         .public_key()
