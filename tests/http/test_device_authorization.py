@@ -23,7 +23,9 @@ async def start(ag: Authgate, **form: str) -> dict[str, Any]:
     return body
 
 
-async def poll(ag: Authgate, device_code: str, client_id: str = "authgate-device") -> httpx.Response:
+async def poll(
+    ag: Authgate, device_code: str, client_id: str = "authgate-device"
+) -> httpx.Response:
     return await ag.token({"grant_type": GRANT, "device_code": device_code, "client_id": client_id})
 
 
@@ -38,10 +40,12 @@ async def test_the_whole_grant_through_the_verification_page(ag: Authgate) -> No
     assert re.fullmatch(r"[B-DF-HJ-NP-TV-XZ]{4}-[B-DF-HJ-NP-TV-XZ]{4}", started["user_code"])
     assert started["verification_uri"] == "http://testserver/device"
     assert started["verification_uri_complete"].endswith(f"?user_code={started['user_code']}")
-    assert started["expires_in"] == 600 and started["interval"] == 5
+    assert started["expires_in"] == 600
+    assert started["interval"] == 5
 
     first = await poll(ag, started["device_code"])
-    assert first.status_code == 400 and first.json()["error"] == "authorization_pending"
+    assert first.status_code == 400
+    assert first.json()["error"] == "authorization_pending"
     again = await poll(ag, started["device_code"])
     assert again.json()["error"] == "slow_down"
 
@@ -66,13 +70,16 @@ async def test_the_whole_grant_through_the_verification_page(ag: Authgate) -> No
     tokens = await poll(ag, started["device_code"])
     assert tokens.status_code == 200, tokens.text
     body = tokens.json()
-    assert body["organization"] == org.slug and body["refresh_token"]
+    assert body["organization"] == org.slug
+    assert body["refresh_token"]
     me = await ag.me(body["access_token"])
-    assert me.status_code == 200 and me.json()["email"] == owner.email
+    assert me.status_code == 200
+    assert me.json()["email"] == owner.email
 
     # Single use: the device code, and the user code, are spent.
     replay = await poll(ag, started["device_code"])
-    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+    assert replay.status_code == 400
+    assert replay.json()["error"] == "invalid_grant"
     reused = await submit(ag, started["user_code"], owner.email)
     assert reused.status_code == 404
 
@@ -81,9 +88,11 @@ async def test_denied_expired_unknown_and_other_clients(ag: Authgate) -> None:
     _, owner = await ag.org_with_owner("dev")
     denied = await start(ag)
     answer = await submit(ag, denied["user_code"], owner.email, decision="deny")
-    assert answer.status_code == 200 and "denied" in answer.text
+    assert answer.status_code == 200
+    assert "denied" in answer.text
     refused = await poll(ag, denied["device_code"])
-    assert refused.status_code == 400 and refused.json()["error"] == "access_denied"
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "access_denied"
 
     other = await start(ag)
     stolen = await poll(ag, other["device_code"], client_id="someone-else")
@@ -91,7 +100,8 @@ async def test_denied_expired_unknown_and_other_clients(ag: Authgate) -> None:
     unknown = await poll(ag, "not-a-device-code")
     assert unknown.json()["error"] == "invalid_grant"
     missing = await ag.token({"grant_type": GRANT, "client_id": "authgate-device"})
-    assert missing.status_code == 400 and "device_code" in missing.json()["error_description"]
+    assert missing.status_code == 400
+    assert "device_code" in missing.json()["error_description"]
 
     ag.clock.advance(601)
     expired = await poll(ag, other["device_code"])
@@ -133,7 +143,8 @@ async def test_a_signed_in_user_allows_with_the_api(ag: Authgate) -> None:
         json={"user_code": started["user_code"]},
         headers=bearer(tokens["access_token"]),
     )
-    assert decided.status_code == 200 and decided.json() == {"status": "allowed"}
+    assert decided.status_code == 200
+    assert decided.json() == {"status": "allowed"}
     issued = await poll(ag, started["device_code"])
     assert issued.status_code == 200
     assert issued.json()["organization"] == org.slug
@@ -149,4 +160,5 @@ async def test_a_disabled_user_gets_nothing(ag: Authgate) -> None:
 
     await ag.services.deps.store.users.update(replace(user, disabled=True))
     refused = await poll(ag, started["device_code"])
-    assert refused.status_code == 400 and refused.json()["error"] == "access_denied"
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "access_denied"

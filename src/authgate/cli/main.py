@@ -10,6 +10,7 @@ import uvicorn
 from authgate.app import create_app, open_database
 from authgate.cli import admin, keys, signed_fetch, solution
 from authgate.cli.common import console, fail, run, settings_or_exit
+from authgate.client.cli import register as register_device_commands
 from authgate.config import Settings, redact_url
 from authgate.logs import configure_logging
 from authgate.store.migrate import current_revision, upgrade
@@ -22,6 +23,7 @@ app = typer.Typer(
 app.add_typer(admin.app, name="admin")
 app.add_typer(keys.app, name="keys")
 app.add_typer(solution.app, name="solution")
+register_device_commands(app)  # login, logout, whoami, sync, call, data
 app.add_typer(signed_fetch.app, name="signed-fetch")
 
 

@@ -1,0 +1,228 @@
+"""The blocking SDK: :class:`Client`, the twin of
+:class:`authgate.client.async_client.AsyncClient` over the same flows.
+
+Local function calls run the (asynchronous) engine on an event loop the client keeps for
+itself, so a :class:`Client` cannot be used from inside a running event loop: use
+:class:`AsyncClient` there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import webbrowser
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from authgate.client import api, calls, syncing
+from authgate.client.errors import ServerUnreachable
+from authgate.client.home import DeviceHome, credentials_key
+from authgate.client.local_calls import call_context, run_local
+from authgate.client.local_data import LocalData, TableInfo
+from authgate.client.session import SessionKeeper
+from authgate.client.sso import START_PATH, LoopbackReceiver, code_of, pkce_pair, start_url
+from authgate.client.tokens import TokenSet
+from authgate.client.transport import SyncTransport
+from authgate.client.upstream import HttpxUpstream
+from authgate.functions.call import CallLimits, CallResult
+
+DEFAULT_TIMEOUT = 30.0
+UPSTREAM_BACKSTOP = 600.0
+"""Seconds an upstream connection may stall at most; the engine's own bounds are tighter."""
+
+
+class Client:
+    """Signs in, syncs solutions, calls functions (in the cloud or on the device) and
+    reads local results. Safe to share between threads."""
+
+    def __init__(
+        self,
+        server: str | None = None,
+        *,
+        root: Path | None = None,
+        home: DeviceHome | None = None,
+        limits: CallLimits | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        notice: Callable[[str], None] | None = None,
+    ) -> None:
+        self.home = home or DeviceHome.open(server, root=root, notice=notice)
+        self.session = SessionKeeper(self.home)
+        self.limits = limits or CallLimits()
+        self._http = httpx.Client(base_url=self.home.server, timeout=timeout)
+        self._transport = SyncTransport(self._http, self.session, self.home.server)
+        self._runner: asyncio.Runner | None = None
+        self._upstream_http: httpx.AsyncClient | None = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connections and the client's event loop."""
+        self._http.close()
+        if self._runner is not None:
+            if self._upstream_http is not None:
+                self._runner.run(self._upstream_http.aclose())
+            self._runner.close()
+            self._runner = None
+
+    # --- signing in and out -----------------------------------------------------------
+
+    def login(self, email: str, password: str, organization: str | None = None) -> TokenSet:
+        """Sign in with a password; the tokens go to the keychain."""
+        return self._signed_in(
+            self._transport.run(api.password_login(email, password, organization))
+        )
+
+    def login_device_code(self, show: Callable[[Mapping[str, Any]], None]) -> TokenSet:
+        """RFC 8628: ``show`` tells the person the code and the page; then wait for them."""
+        started = self._transport.run(api.device_authorization())
+        show(started)
+        return self._signed_in(self._transport.run(api.device_token(started)))
+
+    def login_sso(
+        self,
+        email: str | None = None,
+        *,
+        open_browser: Callable[[str], object] = webbrowser.open,
+        give_up_after: float = 300.0,
+    ) -> TokenSet:
+        """Sign in through the organization's identity provider in the system browser."""
+        metadata = self._transport.run(api.metadata())
+        receiver = LoopbackReceiver()
+        try:
+            verifier, challenge = pkce_pair()
+            state = secrets.token_urlsafe(32)
+            start = metadata.get("authgate_sso_start_endpoint") or self.home.server + START_PATH
+            open_browser(
+                start_url(
+                    start,
+                    redirect_uri=receiver.redirect_uri,
+                    challenge=challenge,
+                    state=state,
+                    email=email,
+                )
+            )
+            params = receiver.wait(give_up_after)
+        finally:
+            receiver.close()
+        code = code_of(params, state=state, issuer=metadata.get("issuer"))
+        return self._signed_in(
+            self._transport.run(api.redeem_code(code, verifier, receiver.redirect_uri))
+        )
+
+    def _signed_in(self, tokens: TokenSet) -> TokenSet:
+        self.session.save(tokens)
+        self.home.remember()
+        return tokens
+
+    def logout(self) -> bool:
+        """End the session on the server and forget it, with every synced credential, here.
+        True when there was a session. Local data and definitions stay."""
+        tokens = self.session.peek()
+        if tokens is not None:
+            # Offline: the device forgets the session anyway; it expires on the server.
+            with contextlib.suppress(ServerUnreachable):
+                self._transport.run(api.sign_out(tokens))
+        self.session.clear()
+        for solution in self.home.synced_solutions():
+            self.home.secrets.delete(credentials_key(solution))
+        return tokens is not None
+
+    def whoami(self) -> dict[str, Any]:
+        """The signed-in user, as the server knows them."""
+        return self._transport.run(api.me())
+
+    # --- solutions and calls ----------------------------------------------------------
+
+    def sync(self, solution: str) -> syncing.SyncReport:
+        """Fetch the solution's definition and its local functions' credentials."""
+        return self._transport.run(syncing.sync(self.home, solution, self.session.current()))
+
+    def call(
+        self,
+        solution: str,
+        function: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        table: str | None = None,
+        on_page: calls.PageCallback | None = None,
+    ) -> calls.CallOutcome:
+        """Run the function where its definition says, and keep its records locally."""
+        if self.home.read_definition(solution) is None:
+            self.sync(solution)
+        plan = calls.plan(self.home, solution, function, table)
+        arguments = dict(parameters or {})
+        if plan.local is None:
+            result = self._transport.run(api.cloud_call(solution, function, arguments))
+            if on_page is not None:
+                on_page(result.pages)
+        else:
+            result = self._local(plan, arguments, on_page)
+        return calls.store(self.home, plan, result)
+
+    def _local(
+        self,
+        plan: calls.CallPlan,
+        arguments: dict[str, Any],
+        on_page: calls.PageCallback | None,
+    ) -> CallResult:
+        assert plan.local is not None
+        if self._runner is None:
+            self._runner = asyncio.Runner()
+        solution = plan.solution
+
+        async def refresher(name: str, rejected: str) -> Mapping[str, Any]:
+            flow = api.refresh_credential(solution, name, rejected)
+            return await asyncio.to_thread(self._transport.run, flow)
+
+        resolver = calls.resolver(self.home, solution, refresher)
+
+        async def run() -> CallResult:
+            if self._upstream_http is None:
+                self._upstream_http = httpx.AsyncClient(
+                    follow_redirects=False, timeout=UPSTREAM_BACKSTOP
+                )
+            upstream = HttpxUpstream(self._upstream_http, on_response=calls.page_counter(on_page))
+            assert plan.local is not None
+            return await run_local(
+                calls.engine(upstream, self.limits),
+                plan.local,
+                arguments,
+                context=call_context(plan.record),
+                resolver=resolver,
+            )
+
+        try:
+            return self._runner.run(run())
+        finally:
+            calls.keep_refreshed(self.home, solution, resolver)
+
+    def data(
+        self,
+        solution: str,
+        table: str,
+        *,
+        ids: Iterable[str] = (),
+        where: Iterable[tuple[str, str]] = (),
+        limit: int | None = None,
+    ) -> list[Any]:
+        """Records kept locally (works offline)."""
+        local = LocalData(self.home.database_path(solution))
+        return local.rows(table, ids=list(ids), where=list(where), limit=limit)
+
+    def tables(self, solution: str) -> list[TableInfo]:
+        """The solution's local tables."""
+        return LocalData(self.home.database_path(solution)).tables()
