@@ -24,8 +24,8 @@ MAX_ID_LENGTH = 512
 
 
 @dataclass(frozen=True, slots=True)
-class SignedFetch:
-    """A verified signed fetch: who the user is, which app asked, and what was signed."""
+class Identity:
+    """The ``opensocial_*`` parameters of a request, checked."""
 
     owner_id: str
     """``<user>@<instance>``, as the gateway sent it."""
@@ -37,6 +37,12 @@ class SignedFetch:
     app_url: str | None
     viewer_id: str | None
     viewer_user_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SignedFetch(Identity):
+    """A verified signed fetch: who the user is, which app asked, and what was signed."""
+
     consumer_key: str
     """The key the request was signed with (the app's own, when it came through a gateway)."""
     signature_method: str
@@ -48,19 +54,6 @@ class SignedFetch:
     def get(self, name: str) -> str | None:
         """The first signed parameter ``name``, or None."""
         return next((value for key, value in self.parameters if key == name), None)
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """The ``opensocial_*`` parameters of a request, checked."""
-
-    owner_id: str
-    user_id: str
-    instance_id: str
-    app_id: str | None
-    app_url: str | None
-    viewer_id: str | None
-    viewer_user_id: str | None
 
 
 def _checked(name: str, value: str) -> str:

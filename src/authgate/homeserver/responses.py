@@ -8,12 +8,29 @@ RFC 5849 §3.5.1 for ``OAuth``); a full nonce store's 503 says when to retry.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from http import HTTPStatus
 
 from authgate.errors import AuthgateError
 from authgate.homeserver.errors import InvalidJiveSignature, NonceStoreFull
 
 DEFAULT_REALM = "home server"
+DEFAULT_MAX_BODY = 1024 * 1024
+
+
+@dataclass
+class AdapterOptions:
+    """What both framework adapters are configured with, besides the verifier."""
+
+    public_origin: str | None = None
+    """``scheme://host[:port]`` the gateway called, when a reverse proxy is in front."""
+    realm: str = DEFAULT_REALM
+    """The realm named in ``WWW-Authenticate`` on a 401."""
+    max_body: int = DEFAULT_MAX_BODY
+    """The largest body read to verify a request (bytes); larger ones are a 413."""
+    exempt_paths: Collection[str] = field(default_factory=frozenset)
+    """Paths served without a signature (a health check)."""
 
 
 def error_body(error: AuthgateError) -> bytes:

@@ -15,7 +15,7 @@ covers the URL the gateway addressed, not the one the proxy forwarded to.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -26,10 +26,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from authgate.errors import AuthgateError
 from authgate.homeserver.errors import MissingIdentity, RequestBodyTooLarge
 from authgate.homeserver.identity import SignedFetch
-from authgate.homeserver.responses import DEFAULT_REALM, error_body, error_headers
+from authgate.homeserver.responses import (
+    DEFAULT_MAX_BODY,
+    DEFAULT_REALM,
+    AdapterOptions,
+    error_body,
+    error_headers,
+)
 from authgate.homeserver.verifier import AsyncSignedFetchVerifier, SignedFetchVerifier
 
-DEFAULT_MAX_BODY = 1024 * 1024
 STATE_KEY = "signed_fetch"
 
 AnyVerifier = SignedFetchVerifier | AsyncSignedFetchVerifier
@@ -79,22 +84,15 @@ def _declared_length(headers: Headers, limit: int) -> None:
 class SignedFetchMiddleware:
     """ASGI middleware: verify each request, answer refusals, hand the identity on."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        verifier: AnyVerifier,
-        *,
-        public_origin: str | None = None,
-        realm: str = DEFAULT_REALM,
-        max_body: int = DEFAULT_MAX_BODY,
-        exempt_paths: Collection[str] = (),
-    ) -> None:
+    def __init__(self, app: ASGIApp, verifier: AnyVerifier, **options: Any) -> None:
+        """``options`` are those of :class:`AdapterOptions`."""
         self.app = app
         self.verifier = verifier
-        self.public_origin = public_origin
-        self.realm = realm
-        self.max_body = max_body
-        self.exempt_paths = frozenset(exempt_paths)
+        settings = AdapterOptions(**options)
+        self.public_origin = settings.public_origin
+        self.realm = settings.realm
+        self.max_body = settings.max_body
+        self.exempt_paths = frozenset(settings.exempt_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Verify an HTTP request, then call the application with its body replayed."""

@@ -16,18 +16,22 @@ proxy pass ``public_origin``, since the signature covers the URL the gateway add
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from authgate.errors import AuthgateError
 from authgate.homeserver.errors import InvalidOAuthRequest, MissingIdentity, RequestBodyTooLarge
 from authgate.homeserver.identity import SignedFetch
-from authgate.homeserver.responses import DEFAULT_REALM, error_body, error_headers, status_line
+from authgate.homeserver.responses import (
+    AdapterOptions,
+    error_body,
+    error_headers,
+    status_line,
+)
 from authgate.homeserver.verifier import SignedFetchVerifier
 
 ENVIRON_KEY = "authgate.signed_fetch"
-DEFAULT_MAX_BODY = 1024 * 1024
 # RFC 3986 pchar and "/": what HTTP clients leave unescaped in a path.
 _PATH_SAFE = "/:@!$&'()*+,;="
 
@@ -79,22 +83,15 @@ def current_signed_fetch(environ: Mapping[str, Any]) -> SignedFetch:
 class SignedFetchWSGIMiddleware:
     """WSGI middleware: verify each request, answer refusals, hand the identity on."""
 
-    def __init__(
-        self,
-        app: WSGIApp,
-        verifier: SignedFetchVerifier,
-        *,
-        public_origin: str | None = None,
-        realm: str = DEFAULT_REALM,
-        max_body: int = DEFAULT_MAX_BODY,
-        exempt_paths: Collection[str] = (),
-    ) -> None:
+    def __init__(self, app: WSGIApp, verifier: SignedFetchVerifier, **options: Any) -> None:
+        """``options`` are those of :class:`AdapterOptions`."""
         self.app = app
         self.verifier = verifier
-        self.public_origin = public_origin
-        self.realm = realm
-        self.max_body = max_body
-        self.exempt_paths = frozenset(exempt_paths)
+        settings = AdapterOptions(**options)
+        self.public_origin = settings.public_origin
+        self.realm = settings.realm
+        self.max_body = settings.max_body
+        self.exempt_paths = frozenset(settings.exempt_paths)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Verify the request, then call the application with its body still to read."""

@@ -8,11 +8,13 @@ from urllib.parse import quote
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from authgate.signedfetch.signature import SharedSecret, SignatureMethod, SigningCredential
 from authgate.signedfetch.signing import sign_request
+from tests.unit.signedfetch.conftest import rsa_private_key, rsa_private_pem
+
+__all__ = ["rsa_private_key", "rsa_private_pem"]  # the session's RSA key, shared as fixtures
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 APP_KEY = "crm-app"
@@ -72,22 +74,6 @@ def gateway_sign(
     if content_type:
         headers["Content-Type"] = content_type
     return url, headers
-
-
-@pytest.fixture(scope="session")
-def rsa_private_key() -> RSAPrivateKey:
-    """One 2048-bit key for the whole session: generating keys is slow."""
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture(scope="session")
-def rsa_private_pem(rsa_private_key: RSAPrivateKey) -> str:
-    """The key in PKCS#8 PEM, as other libraries take it."""
-    return rsa_private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode("ascii")
 
 
 @pytest.fixture(scope="session")
