@@ -1,4 +1,4 @@
-"""Fixtures for the real services tests run against: PostgreSQL and Redis.
+"""Fixtures for the real services tests run against: PostgreSQL, MariaDB and Redis.
 
 Shared by ``tests/contract``, ``tests/http`` and ``tests/e2e``. When a service cannot be
 reached the test is skipped with the reason, except under ``CI=true``, where it fails:
@@ -9,6 +9,8 @@ Where the services are (defaults are this machine's standard ports):
 * ``AUTHGATE_TEST_POSTGRES``: ``user@host:port`` of a PostgreSQL server whose user may
   create databases (default: ``postgres@127.0.0.1:5432``, then ``root@127.0.0.1:5432``).
 * ``AUTHGATE_TEST_REDIS_URL``: a Redis URL (default ``redis://127.0.0.1:6379/0``).
+* ``AUTHGATE_TEST_MARIADB``: ``user@host:port`` of a MariaDB server (no password) whose
+  user may create databases (default ``root@127.0.0.1:3306``).
 """
 
 from __future__ import annotations
@@ -87,6 +89,32 @@ async def postgres_url() -> AsyncIterator[str]:
     """
     async with _new_database() as url:
         yield url
+
+
+MARIADB_SERVER = "root@127.0.0.1:3306"
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def mariadb_server() -> str:
+    """``user@host:port`` of a reachable MariaDB/MySQL server whose user may create
+    databases (``AUTHGATE_TEST_MARIADB``, default ``root@127.0.0.1:3306``, no password).
+
+    Other runs use the same server: create databases or tables with unique names and drop
+    them afterwards.
+    """
+    import asyncmy
+
+    server = os.environ.get("AUTHGATE_TEST_MARIADB", MARIADB_SERVER)
+    user, _, address = server.partition("@")
+    host, _, port = address.partition(":")
+    try:
+        conn = await asyncmy.connect(
+            host=host, port=int(port or 3306), user=user, password="", connect_timeout=5
+        )
+    except (OSError, asyncmy.errors.MySQLError) as exc:
+        service_unavailable(f"MariaDB is not reachable at {server} ({type(exc).__name__}: {exc})")
+    conn.close()
+    return server
 
 
 @pytest.fixture(scope="session")

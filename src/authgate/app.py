@@ -41,6 +41,8 @@ from authgate.functions.ports import (
     ResolvedCredential,
 )
 from authgate.functions.solutions import SolutionService
+from authgate.functions.sql_engine import SqlFunctionEngine
+from authgate.functions.sql_ports import SqlConnectionResolver
 from authgate.http.application import build_asgi, build_fastapi
 from authgate.http.services import Services
 from authgate.identity.accounts import AccountService
@@ -55,6 +57,7 @@ from authgate.mail import BackgroundMailer, SmtpMailer, build_mailer
 from authgate.signedfetch.admin import RegistryAdmin
 from authgate.signedfetch.gateway import Gateway
 from authgate.signedfetch.lookup import RegistryLookup
+from authgate.sqlproxy import SqlProxy, build_sql_proxy, sql_limits
 from authgate.store.attempts import MemoryAttemptCounter, RedisAttemptCounter
 from authgate.store.migrate import is_up_to_date
 from authgate.store.nonces import RedisNonceStore
@@ -93,6 +96,7 @@ class Runtime:
     egress: EgressClient
     redis: aioredis.Redis | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    sql: SqlProxy | None = None
 
     async def close(self) -> None:
         """Stop background work and close connections."""
@@ -106,6 +110,8 @@ class Runtime:
         if self.redis is not None:
             await self.redis.aclose()
         await self.egress.aclose()
+        if self.sql is not None:
+            await self.sql.aclose()
         await self.store.close()
         self.hasher.close()
 
@@ -201,6 +207,7 @@ async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtim
         egress, sleep=asyncio.sleep, monotonic=time.monotonic, limits=call_limits(settings)
     )
     solutions = SolutionService(deps, store.solutions, _VaultDirectory(store.vault))
+    sql = build_sql_proxy(settings)
     lookup = RegistryLookup(store.signed_fetch, envelope, time.monotonic)
     services = Services(
         settings=settings,
@@ -218,7 +225,18 @@ async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtim
         vault=vault,
         connections=connections,
         solutions=solutions,
-        calls=FunctionCalls(solutions, engine, _VaultResolvers(vault)),
+        calls=FunctionCalls(
+            solutions,
+            engine,
+            _VaultResolvers(vault),
+            sql=SqlFunctionEngine(
+                sql,
+                monotonic=time.monotonic,
+                limits=call_limits(settings),
+                sql_limits=sql_limits(settings),
+            ),
+            sql_connections=_VaultSqlConnections(vault),
+        ),
         registry=RegistryAdmin(deps, store.signed_fetch, envelope, lookup),
         gateway=Gateway(
             deps,
@@ -233,7 +251,7 @@ async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtim
             deps, store, sessions, Authenticator(deps, throttle), envelope, connections, solutions
         ),
     )
-    return Runtime(services, store, keys, hasher, egress, redis_client)
+    return Runtime(services, store, keys, hasher, egress, redis_client, sql=sql)
 
 
 def _device_services(
@@ -295,6 +313,18 @@ class _VaultResolvers:
     def for_call(
         self, *, org_id: str, solution: str, function: str, actor: Actor
     ) -> CredentialResolver:
+        return self._vault.resolver(org_id, solution, function, actor)
+
+
+class _VaultSqlConnections:
+    """Binds the vault's resolver to one SQL function call (connection credentials)."""
+
+    def __init__(self, vault: VaultService[ResolvedCredential]) -> None:
+        self._vault = vault
+
+    def for_call(
+        self, *, org_id: str, solution: str, function: str, actor: Actor
+    ) -> SqlConnectionResolver:
         return self._vault.resolver(org_id, solution, function, actor)
 
 

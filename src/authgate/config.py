@@ -176,6 +176,40 @@ class Settings(BaseSettings):
         description="Bytes of upstream responses one call may read, all pages together.",
     )
 
+    # SQL functions
+    sql_statement_timeout: float = Field(
+        default=30, gt=0, le=600, description="Seconds one SQL function's statement may run."
+    )
+    sql_max_rows: int = Field(
+        default=10_000,
+        ge=1,
+        le=1_000_000,
+        description="Rows one SQL function call may return; more is an error, never a cut.",
+    )
+    sql_pool_size: int = Field(
+        default=10, ge=1, le=1000, description="Connections per SQL connection credential."
+    )
+    sql_allowed_hosts: tuple[str, ...] = Field(
+        default=(),
+        description="Internal database hosts SQL connections may reach: host names, "
+        "addresses or networks, comma-separated (e.g. db.internal,10.2.0.0/16).",
+    )
+    sql_sqlite_dir: Path | None = Field(
+        default=None,
+        description="The folder whose SQLite files SQL connections may open (sqlite:///name.db); "
+        "unset, SQLite connections are refused.",
+    )
+
+    @field_validator("sql_allowed_hosts", mode="before")
+    @classmethod
+    def _split_sql_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            for entry in value:
+                _check_egress_host(str(entry))
+        return value
+
     # vault
     vault_kek: SecretStr | None = Field(
         default=None,

@@ -20,6 +20,8 @@ from authgate.functions.model import SqlFunction
 from authgate.functions.ports import CredentialResolvers
 from authgate.functions.redaction import RecordingResolver, redact
 from authgate.functions.solutions import SolutionService
+from authgate.functions.sql_engine import SqlFunctionEngine
+from authgate.functions.sql_ports import SqlConnectionResolvers
 from authgate.identity.deps import Actor
 
 SESSION_ENDED = "the session of this token has ended; sign in again"
@@ -33,10 +35,15 @@ class FunctionCalls:
         solutions: SolutionService,
         engine: FunctionEngine,
         resolvers: CredentialResolvers,
+        *,
+        sql: SqlFunctionEngine | None = None,
+        sql_connections: SqlConnectionResolvers | None = None,
     ) -> None:
         self._solutions = solutions
         self._engine = engine
         self._resolvers = resolvers
+        self._sql = sql
+        self._sql_connections = sql_connections
 
     async def call(
         self,
@@ -64,16 +71,21 @@ class FunctionCalls:
         found = definition.functions.get(function)
         if found is None:
             raise NotFound(f"solution '{solution}' has no function '{function[:128]}'")
-        if isinstance(found, SqlFunction):
-            raise SqlFunctionsUnavailable(
-                f"'{function}' is a SQL function; this server does not run SQL functions yet"
-            )
         if not target.user_active:
             raise InvalidToken("the user of this token no longer exists or is disabled")
         context = CallContext(
             CallUser(actor.user_id, target.user_email, target.user_display_name),
             CallSolution(record.id, record.name, record.org_id),
         )
+        if isinstance(found, SqlFunction):
+            if self._sql is None or self._sql_connections is None:
+                raise SqlFunctionsUnavailable(
+                    f"'{function}' is a SQL function; this server does not run SQL functions"
+                )
+            connections = self._sql_connections.for_call(
+                org_id=org_id, solution=record.name, function=function, actor=actor
+            )
+            return await self._sql.call(found, arguments, context=context, connections=connections)
         resolver = RecordingResolver(
             self._resolvers.for_call(
                 org_id=org_id, solution=record.name, function=function, actor=actor

@@ -122,10 +122,9 @@ def bind_credentials(solution: Solution, credential_names: frozenset[str]) -> So
 
 
 def _bind_function(function: Function, names: frozenset[str], findings: Findings) -> Function:
-    parameters = _bind_parameters(
-        function.source, "parameters", function.parameters, names, findings
-    )
     if isinstance(function, SqlFunction):
+        # SQL parameters are never credentials: a default that happens to equal a
+        # credential's name is bound as that text, and no secret is ever bound into SQL.
         if function.connection not in names:
             findings.problem(
                 function.source,
@@ -134,7 +133,10 @@ def _bind_function(function: Function, names: frozenset[str], findings: Findings
                 "the named connection is not a credential of this solution; add the database "
                 "connection to the vault first, or correct the name",
             )
-        return replace(function, parameters=parameters)
+        return function
+    parameters = _bind_parameters(
+        function.source, "parameters", function.parameters, names, findings
+    )
     continuation = function.continuation
     if continuation is not None and continuation.parameters is not None:
         bound = _bind_parameters(

@@ -60,6 +60,7 @@ def read_sql_function(name: str, fields: Fields) -> SqlFunction | None:
         query = _query(fields, parameters)
     elif method == "execute":
         procedure = _procedure(fields)
+        _outputs_named_apart(fields, parameters)
     output_transform = fields.transform("outputTransform")
     records = fields.transform("records")
     matching_ids = fields.boolean("forRowsWithMatchingIds")
@@ -169,3 +170,16 @@ def _procedure(fields: Fields) -> str | None:
 
 def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _outputs_named_apart(fields: Fields, parameters: dict[str, Parameter]) -> None:
+    # With output parameters, ``$`` is an object of them plus ``rows`` (the result set).
+    for name, parameter in parameters.items():
+        if parameter.location is ParameterLocation.OUTPUT and name.lower() == "rows":
+            fields.findings.problem(
+                fields.file,
+                f"parameters.{name}",
+                fields.line_at("parameters", name),
+                "an output parameter cannot be named 'rows': with output parameters the "
+                "output holds the procedure's result set under 'rows'; rename it",
+            )

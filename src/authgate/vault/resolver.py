@@ -27,6 +27,7 @@ from authgate.vault.models import (
     SecretFields,
     SecretVersion,
     UsableCredential,
+    UsableSqlConnection,
 )
 from authgate.vault.ports import CredentialRepository
 from authgate.vault.sealing import credential_context, fields_from
@@ -109,12 +110,17 @@ class CallResolver(Generic[T]):
 
     async def resolve_sql_connection(self, name: str) -> str:
         """The connection URL of an ``sql_connection`` credential (SQL functions only)."""
+        return (await self.sql_connection(name)).url
+
+    async def sql_connection(self, name: str) -> UsableSqlConnection:
+        """An ``sql_connection`` credential's URL with the version it belongs to."""
         credential, version = await self._find(name)
         if credential.kind is not CredentialKind.SQL_CONNECTION:
             raise CredentialNotUsable(
                 f"credential '{name}' is a {credential.kind.value}, not an sql_connection"
             )
-        return (await self._open(credential, version))["value"]
+        url = (await self._open(credential, version))["value"]
+        return UsableSqlConnection(credential.id, version.version, url)
 
     async def refresh(self, name: str, rejected: T) -> T:
         """A fresh OAuth access token after an upstream refused the one this call got."""
