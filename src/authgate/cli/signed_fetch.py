@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import enum
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from authgate.cli.common import fail, out, run, runtime, settings_or_exit
 from authgate.identity.deps import Actor
+from authgate.signedfetch.admin import RegistryAdmin
 from authgate.signedfetch.lookup import CACHE_SECONDS
 from authgate.signedfetch.registration import MAX_SECRET_CHARS
 from authgate.signedfetch.registry import AppSpec, ContainerSpec
@@ -54,17 +57,34 @@ def read_secret(path: str, option: str, limit: int = MAX_SECRET_CHARS) -> str:
                 raw = handle.read(limit + 3)
     except (OSError, UnicodeDecodeError) as exc:
         # Name the file and the failure, never its content.
-        fail(f"{option}: cannot read {path} ({type(exc).__name__}: {exc.args[-1]})")
+        reason = exc.reason if isinstance(exc, UnicodeDecodeError) else exc.strerror
+        fail(f"{option}: cannot read {escape(path)} ({type(exc).__name__}: {reason})")
     text = raw.removesuffix("\n").removesuffix("\r")
     if len(text) > limit:
-        fail(f"{option}: {path} holds more than {limit} characters")
+        fail(f"{option}: {escape(path)} holds more than {limit} characters")
     if not text:
-        fail(f"{option}: {path} is empty")
+        fail(f"{option}: {escape(path)} is empty")
     return text
 
 
 def _seen_within() -> str:
     return f"running servers see the change within {CACHE_SECONDS:g} s"
+
+
+def _say(line: str) -> None:
+    # Descriptions and URLs are free text: never read as console markup.
+    out.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _with_registry(action: Callable[[RegistryAdmin], Awaitable[None]]) -> None:
+    """Run ``action`` on the operator's registry of this deployment."""
+    settings = settings_or_exit()
+
+    async def main() -> None:
+        async with runtime(settings) as rt:
+            await action(rt.services.registry.as_operator())
+
+    run(main)
 
 
 # --- containers ---------------------------------------------------------------------
@@ -99,43 +119,34 @@ def put_container(
         else None
     )
     spec = ContainerSpec(consumer_key, secret, public_key, instance_id, description)
-    settings = settings_or_exit()
 
-    async def main() -> None:
-        async with runtime(settings) as rt:
-            registry = rt.services.registry.as_operator()
-            container, created = await registry.put_container(org, name, spec, CLI_ACTOR)
-            out.print(
-                f"{'Registered' if created else 'Replaced'} container [bold]{container.name}[/] "
-                f"in {org}: consumer key {container.consumer_key}, instance id "
-                f"{container.instance_id}, {container.key_type.value.upper()}, version "
-                f"{container.secret_version}; {_seen_within()}.",
-                highlight=False,
-                soft_wrap=True,
-            )
+    async def put(registry: RegistryAdmin) -> None:
+        container, created = await registry.put_container(org, name, spec, CLI_ACTOR)
+        _say(
+            f"{'Registered' if created else 'Replaced'} container {container.name} "
+            f"in {org}: consumer key {container.consumer_key}, instance id "
+            f"{container.instance_id}, {container.key_type.value.upper()}, version "
+            f"{container.secret_version}; {_seen_within()}."
+        )
 
-    run(main)
+    _with_registry(put)
 
 
 @container_app.command("list")
 def list_containers(org: str = ORG) -> None:
     """The organization's containers (never their secrets)."""
-    settings = settings_or_exit()
 
-    async def main() -> None:
-        async with runtime(settings) as rt:
-            found = await rt.services.registry.as_operator().list_containers(org, CLI_ACTOR)
-            if not found:
-                out.print(f"{org} has no containers.", highlight=False)
-            for c in found:
-                out.print(
-                    f"{c.name}  key {c.consumer_key}  instance {c.instance_id}  "
-                    f"{c.key_type.value}  v{c.secret_version}  {c.description}".rstrip(),
-                    highlight=False,
-                    soft_wrap=True,
-                )
+    async def show(registry: RegistryAdmin) -> None:
+        found = await registry.list_containers(org, CLI_ACTOR)
+        if not found:
+            _say(f"{org} has no containers.")
+        for c in found:
+            _say(
+                f"{c.name}  key {c.consumer_key}  instance {c.instance_id}  "
+                f"{c.key_type.value}  v{c.secret_version}  {c.description}".rstrip()
+            )
 
-    run(main)
+    _with_registry(show)
 
 
 @container_app.command("delete")
@@ -143,14 +154,12 @@ def delete_container(
     name: str = typer.Argument(..., help="The container's name."), org: str = ORG
 ) -> None:
     """Remove a container: its signatures stop verifying."""
-    settings = settings_or_exit()
 
-    async def main() -> None:
-        async with runtime(settings) as rt:
-            await rt.services.registry.as_operator().delete_container(org, name, CLI_ACTOR)
-            out.print(f"Deleted container {name} of {org}; {_seen_within()}.", highlight=False)
+    async def delete(registry: RegistryAdmin) -> None:
+        await registry.delete_container(org, name, CLI_ACTOR)
+        _say(f"Deleted container {name} of {org}; {_seen_within()}.")
 
-    run(main)
+    _with_registry(delete)
 
 
 # --- apps ---------------------------------------------------------------------------
@@ -185,54 +194,43 @@ def put_app(
     )
     method = SignatureMethod(signature_method.value)
     spec = AppSpec(app_url, tuple(home_server), consumer_key, secret, method, description)
-    settings = settings_or_exit()
 
-    async def main() -> None:
-        async with runtime(settings) as rt:
-            registry = rt.services.registry.as_operator()
-            registered, created = await registry.put_app(org, app_id, spec, CLI_ACTOR)
-            out.print(
-                f"{'Registered' if created else 'Replaced'} app [bold]{registered.app_id}[/] "
-                f"in {org}: home servers {', '.join(registered.home_servers)}, "
-                f"{registered.signature_method.value}, version {registered.secret_version}; "
-                f"containers call /v1/gateway/{registered.app_id}/; {_seen_within()}.",
-                highlight=False,
-                soft_wrap=True,
-            )
+    async def put(registry: RegistryAdmin) -> None:
+        registered, created = await registry.put_app(org, app_id, spec, CLI_ACTOR)
+        _say(
+            f"{'Registered' if created else 'Replaced'} app {registered.app_id} "
+            f"in {org}: home servers {', '.join(registered.home_servers)}, "
+            f"{registered.signature_method.value}, version {registered.secret_version}; "
+            f"containers call /v1/gateway/{registered.app_id}/; {_seen_within()}."
+        )
 
-    run(main)
+    _with_registry(put)
 
 
 @apps_app.command("list")
 def list_apps(org: str = ORG) -> None:
     """The organization's apps (never their secrets)."""
-    settings = settings_or_exit()
 
-    async def main() -> None:
-        async with runtime(settings) as rt:
-            found = await rt.services.registry.as_operator().list_apps(org, CLI_ACTOR)
-            if not found:
-                out.print(f"{org} has no apps.", highlight=False)
-            for a in found:
-                out.print(
-                    f"{a.app_id}  {a.app_url}  home {' '.join(a.home_servers)}  "
-                    f"key {a.consumer_key}  {a.signature_method.value}  v{a.secret_version}  "
-                    f"{a.description}".rstrip(),
-                    highlight=False,
-                    soft_wrap=True,
-                )
+    async def show(registry: RegistryAdmin) -> None:
+        found = await registry.list_apps(org, CLI_ACTOR)
+        if not found:
+            _say(f"{org} has no apps.")
+        for a in found:
+            _say(
+                f"{a.app_id}  {a.app_url}  home {' '.join(a.home_servers)}  "
+                f"key {a.consumer_key}  {a.signature_method.value}  v{a.secret_version}  "
+                f"{a.description}".rstrip()
+            )
 
-    run(main)
+    _with_registry(show)
 
 
 @apps_app.command("delete")
 def delete_app(app_id: str = typer.Argument(..., help="The app id."), org: str = ORG) -> None:
     """Remove an app: the gateway stops forwarding to its home servers."""
-    settings = settings_or_exit()
 
-    async def main() -> None:
-        async with runtime(settings) as rt:
-            await rt.services.registry.as_operator().delete_app(org, app_id, CLI_ACTOR)
-            out.print(f"Deleted app {app_id} of {org}; {_seen_within()}.", highlight=False)
+    async def delete(registry: RegistryAdmin) -> None:
+        await registry.delete_app(org, app_id, CLI_ACTOR)
+        _say(f"Deleted app {app_id} of {org}; {_seen_within()}.")
 
-    run(main)
+    _with_registry(delete)

@@ -126,7 +126,7 @@ def test_a_container_is_registered_listed_replaced_and_deleted(
 ) -> None:
     put = invoke(env, "container", "put", "jive", "--org", ORG, "--consumer-key", "jive-key",
                  "--secret-file", secret_file(tmp_path, CONTAINER_SECRET),
-                 "--instance-id", "inst-1", "--description", "Our Jive")  # fmt: skip
+                 "--instance-id", "inst-1", "--description", "Our [/b] Jive")  # fmt: skip
     assert put.exit_code == 0, put.output
     assert "Registered container jive in acme" in flat(put)
     assert "instance id inst-1, HMAC, version 1" in flat(put)
@@ -135,7 +135,7 @@ def test_a_container_is_registered_listed_replaced_and_deleted(
 
     listed = invoke(env, "container", "list", "--org", ORG)
     assert listed.exit_code == 0, listed.output
-    assert "jive key jive-key instance inst-1 hmac v1 Our Jive" in flat(listed)
+    assert "jive key jive-key instance inst-1 hmac v1 Our [/b] Jive" in flat(listed)
     no_secret_in(listed)
 
     pem = tmp_path / "container.pem"
