@@ -51,7 +51,7 @@ _MODES = {
     "t": ArgumentMode.TABLE,
 }
 _LOOKUP = """
-SELECT p.prokind, p.proargnames, p.proargmodes
+SELECT p.prokind::text AS prokind, p.proargnames, p.proargmodes::text[] AS proargmodes
 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 WHERE p.proname = $1
   AND CASE WHEN $2::text IS NULL THEN pg_catalog.pg_function_is_visible(p.oid)
@@ -59,6 +59,7 @@ WHERE p.proname = $1
 """
 _PROCEDURES_KEPT = 256
 _TYPES = {  # how a declared type is written in a PostgreSQL cast
+    ParameterType.STRING: "text",
     ParameterType.NUMBER: "numeric",
     ParameterType.INTEGER: "bigint",
     ParameterType.BOOLEAN: "boolean",
@@ -90,6 +91,9 @@ class PostgresEngine:
         )
         self._started = False
         self._procedures: dict[str, tuple[bool, list[ProcedureArgument]]] = {}
+        # Queries PostgreSQL could not type from the text alone (``CONCAT(@Name, '%')``,
+        # ``SELECT @Count``): they run with every placeholder cast to its declared type.
+        self._typed_queries: set[str] = set()
 
     async def run(self, call: SqlCall) -> SqlOutcome:
         """Run the call (see the module docstring)."""
@@ -115,9 +119,7 @@ class PostgresEngine:
         try:
             if call.method == "query":
                 assert call.query is not None
-                statement = translate_query(call.query, SqlDialect.POSTGRESQL, *_casts(call))
-                names = statement.names
-                return await self._query(connection, call, deadline, statement.text, names)
+                return await self._typed_query(connection, call, deadline)
             return await self._execute(connection, call, deadline)
         except StatementRefused as refused:
             raise SqlStatementRefused(
@@ -127,6 +129,8 @@ class PostgresEngine:
         except TimeoutError:
             raise failures.timeout(call) from None
         except asyncpg.DataError as error:
+            if call.query is not None:
+                names = translate_query(call.query, SqlDialect.POSTGRESQL).names
             raise _invalid_argument(call, names, error) from None
         except asyncpg.PostgresError as error:
             raise failures.from_sqlstate(call, error.sqlstate) from None
@@ -138,6 +142,25 @@ class PostgresEngine:
                 "the statement does not fit its parameters (a $1 written in the SQL?); write "
                 "placeholders as @Name",
             ) from None
+
+    async def _typed_query(self, connection: Any, call: SqlCall, deadline: Deadline) -> SqlOutcome:
+        assert call.query is not None
+        typed = call.query in self._typed_queries
+        statement = translate_query(call.query, SqlDialect.POSTGRESQL, *_casts(call, typed))
+        try:
+            return await self._query(connection, call, deadline, statement.text, statement.names)
+        except (
+            asyncpg.IndeterminateDatatypeError,
+            asyncpg.AmbiguousParameterError,
+            asyncpg.DataError,
+        ):
+            if typed:
+                raise
+        if len(self._typed_queries) >= _PROCEDURES_KEPT:
+            self._typed_queries.clear()
+        self._typed_queries.add(call.query)
+        statement = translate_query(call.query, SqlDialect.POSTGRESQL, *_casts(call, True))
+        return await self._query(connection, call, deadline, statement.text, statement.names)
 
     async def _query(
         self,
@@ -216,15 +239,13 @@ class PostgresEngine:
             await self._pool.close()
 
 
-def _casts(call: SqlCall) -> tuple[dict[str, str], dict[str, str]]:
-    # Numbers and booleans are cast where they stand, so PostgreSQL never takes them for
-    # text (``SELECT @Count``); strings only where nothing else can type them (``IS NULL``),
-    # so that they still compare with varchar, date or uuid columns.
-    kinds = call.input_types
-    return (
-        {name: _TYPES[kind] for name, kind in kinds.items() if kind is not ParameterType.STRING},
-        {name: "text" for name, kind in kinds.items() if kind is ParameterType.STRING},
-    )
+def _casts(call: SqlCall, everywhere: bool) -> tuple[dict[str, str], dict[str, str]]:
+    # First PostgreSQL types each placeholder from where it stands (so a string compares
+    # with a uuid column and an int passes to a function taking integer); only a placeholder
+    # followed by IS gets its declared type. When that leaves one untyped, or typed so that
+    # the value does not fit, every placeholder is cast to its declared type.
+    casts = {name: _TYPES[kind] for name, kind in call.input_types.items()}
+    return (casts, {}) if everywhere else ({}, casts)
 
 
 def _dsn(target: ConnectionTarget) -> str:
