@@ -426,8 +426,9 @@ async def test_refused_apps_say_why(
 async def test_body_fields_are_checked_by_name(sqlite_admin: Admin) -> None:
     typo = await sqlite_admin.put("apps", unique("p"), {**an_app(), "consumer_secret_x": "x"})
     empty = await sqlite_admin.put("apps", unique("p"), an_app(homeServers=[]))
+    huge = await sqlite_admin.put("apps", unique("p"), an_app(consumerSecret=APP_SECRET * 60))
 
-    for response in (typo, empty):
+    for response in (typo, empty, huge):
         assert response.status_code == 422
         assert response.json()["error"]["code"] == "validation_failed"
     no_secret_in(sqlite_admin.ag)
