@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
-
+from authgate.signedfetch.keys import read_rsa_public_key
 from authgate.signedfetch.signature import ConsumerCredential, RsaVerificationKey, SharedSecret
 from authgate.signedfetch.verify import ConsumerLookup
 
@@ -31,14 +28,7 @@ def shared_secret(consumer_secret: str) -> SharedSecret:
 
 def rsa_public_key(pem: str | bytes) -> RsaVerificationKey:
     """The credential of an RSA-SHA1 consumer: a PEM public key or X.509 certificate."""
-    data = pem.encode("ascii") if isinstance(pem, str) else pem
-    key: object
-    if b"-----BEGIN CERTIFICATE-----" in data:
-        key = x509.load_pem_x509_certificate(data).public_key()
-    else:
-        key = serialization.load_pem_public_key(data)
-    if not isinstance(key, RSAPublicKey):
-        raise ValueError("RSA-SHA1 needs an RSA public key; this PEM holds another kind of key")
+    key = read_rsa_public_key(pem)
     return RsaVerificationKey(key)
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit, urlunsplit
 
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from authgate.signedfetch.errors import InvalidRegistration
+from authgate.signedfetch.keys import read_rsa_public_key
 from authgate.signedfetch.registry import AppSpec, ContainerSpec
 from authgate.signedfetch.signature import SignatureMethod
 from authgate.vault.errors import InvalidCredential
@@ -74,19 +74,14 @@ def check_description(value: str) -> str:
 
 def load_rsa_public_key(pem: str) -> RSAPublicKey:
     """An RSA public key of at least 2048 bits, from a PEM public key or certificate."""
-    data = pem.strip().encode("ascii", "replace")
-    key: object
     try:
-        if b"CERTIFICATE" in data.split(b"\n", 1)[0]:
-            key = x509.load_pem_x509_certificate(data).public_key()
-        else:
-            key = serialization.load_pem_public_key(data)
+        key = read_rsa_public_key(pem)
     except ValueError:
         raise InvalidRegistration(
             "publicKey must be a PEM RSA public key (-----BEGIN PUBLIC KEY-----) or a PEM "
             "certificate holding one"
         ) from None
-    if not isinstance(key, RSAPublicKey) or key.key_size < MIN_RSA_BITS:
+    if key.key_size < MIN_RSA_BITS:
         raise InvalidRegistration(f"publicKey must be an RSA key of at least {MIN_RSA_BITS} bits")
     return key
 
