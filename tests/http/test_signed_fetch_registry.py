@@ -373,6 +373,14 @@ async def test_a_bad_container_name_is_refused(sqlite_admin: Admin) -> None:
     assert response.json()["error"]["code"] == "invalid_registration"
 
 
+async def test_an_app_url_may_carry_a_query(sqlite_admin: Admin) -> None:
+    url = "https://planner.example.com/app.xml?v=2"
+    response = await sqlite_admin.put("apps", unique("planner"), an_app(appUrl=url))
+
+    assert response.status_code == 201, response.text
+    assert response.json()["appUrl"] == url
+
+
 async def test_an_x509_certificate_registers_its_rsa_key(sqlite_admin: Admin) -> None:
     key = rsa_key()
     response = await sqlite_admin.put(
@@ -395,9 +403,7 @@ APP_REFUSALS = [
         id="query",
     ),
     pytest.param(
-        {"appUrl": "https://planner.example.com/app.xml?v=1"},
-        "appUrl must not carry a query",
-        id="app-url-query",
+        {"appUrl": "http://planner.example.com/app.xml"}, "appUrl must be", id="app-url-http"
     ),
     pytest.param(
         {"homeServers": ["https://user:pw@api.planner.example.com"]},

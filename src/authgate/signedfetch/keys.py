@@ -7,10 +7,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 
+class NotAnRsaKey(ValueError):
+    """The PEM holds a public key of another kind (EC, Ed25519, DSA …)."""
+
+
 def read_rsa_public_key(pem: str | bytes) -> RSAPublicKey:
     """The RSA public key of a PEM ``PUBLIC KEY`` or X.509 ``CERTIFICATE``.
 
-    Raises ValueError when the text is neither, or holds another kind of key.
+    Raises ValueError when the text is neither, :class:`NotAnRsaKey` for another kind of key.
     """
     data = pem.strip().encode("ascii", "replace") if isinstance(pem, str) else pem.strip()
     key: object
@@ -19,5 +23,5 @@ def read_rsa_public_key(pem: str | bytes) -> RSAPublicKey:
     else:
         key = serialization.load_pem_public_key(data)
     if not isinstance(key, RSAPublicKey):
-        raise ValueError("RSA-SHA1 needs an RSA public key; this PEM holds another kind of key")
+        raise NotAnRsaKey("RSA-SHA1 needs an RSA public key; this PEM holds another kind of key")
     return key

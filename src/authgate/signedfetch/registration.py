@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from authgate.signedfetch.errors import InvalidRegistration
-from authgate.signedfetch.keys import read_rsa_public_key
+from authgate.signedfetch.keys import NotAnRsaKey, read_rsa_public_key
 from authgate.signedfetch.registry import AppSpec, ContainerSpec
 from authgate.signedfetch.signature import SignatureMethod
 from authgate.vault.errors import InvalidCredential
@@ -76,6 +76,10 @@ def load_rsa_public_key(pem: str) -> RSAPublicKey:
     """An RSA public key of at least 2048 bits, from a PEM public key or certificate."""
     try:
         key = read_rsa_public_key(pem)
+    except NotAnRsaKey:
+        raise InvalidRegistration(
+            f"publicKey must be an RSA key of at least {MIN_RSA_BITS} bits"
+        ) from None
     except ValueError:
         raise InvalidRegistration(
             "publicKey must be a PEM RSA public key (-----BEGIN PUBLIC KEY-----) or a PEM "
@@ -130,6 +134,14 @@ def check_base_url(field: str, url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path.rstrip("/"), "", ""))
 
 
+def check_app_url(url: str) -> str:
+    """The app's URL (its gadget XML, say): https (http on loopback); a query is allowed."""
+    try:
+        return check_url("appUrl", url)
+    except InvalidCredential as error:
+        raise InvalidRegistration(str(error)) from None
+
+
 def check_app(spec: AppSpec, *, secret_required: bool) -> AppSpec:
     """``spec`` with its URLs normalised, or InvalidRegistration naming the field."""
     check_consumer_key(spec.consumer_key)
@@ -150,7 +162,7 @@ def check_app(spec: AppSpec, *, secret_required: bool) -> AppSpec:
         )
     servers = tuple(dict.fromkeys(check_base_url("homeServers", u) for u in spec.home_servers))
     return AppSpec(
-        app_url=check_base_url("appUrl", spec.app_url),
+        app_url=check_app_url(spec.app_url),
         home_servers=servers,
         consumer_key=spec.consumer_key,
         consumer_secret=spec.consumer_secret,
