@@ -24,6 +24,7 @@ import jsonata_bench
 import passthrough
 import report
 import signedfetch_verify
+import sql_bench
 from loadgen import SIGNIN_CONNECTIONS, WRK_THREADS, Load, run_wrk
 from report import Row
 from servers import (
@@ -39,7 +40,7 @@ from servers import (
     token_format,
 )
 
-PARTS = ("tokens", "jsonata", "rest", "gateway", "signedfetch")
+PARTS = ("tokens", "jsonata", "rest", "gateway", "signedfetch", "sql")
 
 
 class Bench:
@@ -120,6 +121,8 @@ class Bench:
             self.stage("apps gateway", lambda: gateway_bench.measure(self))
         if "signedfetch" in self.args.only:
             self.stage("signed-fetch verification", lambda: signedfetch_verify.measure(self))
+        if "sql" in self.args.only:
+            self.stage("SQL functions", lambda: sql_bench.measure(self))
 
     def tokens(self, databases: list[Database]) -> None:
         inproc_env = authgate_env(Database.sqlite(self.work / "inproc"), 0)
@@ -230,7 +233,8 @@ def parse_args() -> argparse.Namespace:
         "--only", action="append", choices=PARTS,
         help="only this part (repeatable; default all): tokens (grants, sign-ins, token "
         "checks), jsonata (Python vs JavaScript), rest (the REST pass-through), gateway (signed "
-        "fetch round trips), signedfetch (the home-server kit's verifier vs oauthlib's)",
+        "fetch round trips), signedfetch (the home-server kit's verifier vs oauthlib's), sql (SQL "
+        "functions vs asyncpg)",
     )  # fmt: skip
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
     parser.add_argument(
