@@ -52,9 +52,18 @@ class Settings(BaseSettings):
         description="SQLAlchemy async URL; default sqlite+aiosqlite in the data directory.",
     )
     database_pool_size: int = Field(
-        default=20, ge=1, le=500, description="PostgreSQL connections each node keeps open."
+        default=20,
+        ge=1,
+        le=500,
+        description="PostgreSQL connections each node may open (as needed) and keep open.",
     )
-    database_max_overflow: int = Field(default=10, ge=0, le=500)
+    database_max_overflow: int = Field(
+        default=10,
+        ge=0,
+        le=500,
+        description="Further connections a node may open under load; kept open too, so that "
+        "bursts do not pay for new connections. A node holds at most the sum.",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     public_url: str | None = Field(
