@@ -29,6 +29,12 @@ UPSTREAM = "nginx upstream (core 1)"
 NGINX = "nginx"
 PASS_BACKEND = "SQLite"
 PASS_CALLS_TARGET = 2000.0
+SQL_SMALL = "SQL SELECT by id, calls/s"
+SQL_LARGE = "SQL 10,000-row result, rows/s"
+SQL_ENGINE = "authgate SQL function (engine + pool)"
+SQL_DIRECT = "asyncpg pool.fetch"
+SQL_HTTP = "SQL SELECT by id as a function call (HTTP, token, vault)"
+SQL_HTTP_BACKEND = "authgate serve (SQLite store)"
 GATEWAY_DIRECT = "home server GET /items, direct"
 GATEWAY_FETCH = "device fetch through the gateway (access token)"
 GATEWAY_SIGNED = "container signed fetch through the gateway (HMAC-SHA1)"
@@ -118,7 +124,35 @@ def ratios(rows: list[Row]) -> list[Ratio]:
     if refresh:
         value = refresh.per_second / REFRESH_TARGET
         add("refresh grants on PostgreSQL ÷ 1,500/s", value, "≥ 1.0", value >= 1.0)
-    return found + _passthrough_ratios(rows) + _gateway_ratios(rows) + _signedfetch_ratios(rows)
+    return (
+        found
+        + _passthrough_ratios(rows)
+        + _gateway_ratios(rows)
+        + _sql_ratios(rows)
+        + _signedfetch_ratios(rows)
+    )
+
+
+def _sql_ratios(rows: list[Row]) -> list[Ratio]:
+    """SQL functions against the same query from asyncpg directly, per core."""
+    found: list[Ratio] = []
+    direct = _find(rows, SQL_SMALL, SQL_DIRECT)
+    for what, ours in (
+        (
+            "SQL SELECT: HTTP function calls/s ÷ asyncpg calls/s",
+            _find(rows, SQL_HTTP, SQL_HTTP_BACKEND),
+        ),
+        ("SQL SELECT: engine calls/s ÷ asyncpg calls/s", _find(rows, SQL_SMALL, SQL_ENGINE)),
+    ):
+        if ours and direct and direct.per_second:
+            found.append((what, f"{ours.per_second / direct.per_second:.3f}", "— (measured)", None))
+    large, large_direct = _find(rows, SQL_LARGE, SQL_ENGINE), _find(rows, SQL_LARGE, SQL_DIRECT)
+    if large and large_direct and large_direct.per_second:
+        value = large.per_second / large_direct.per_second
+        found.append(
+            ("SQL 10,000 rows: rows/s ÷ asyncpg rows/s", f"{value:.3f}", "— (measured)", None)
+        )
+    return found
 
 
 def _gateway_ratios(rows: list[Row]) -> list[Ratio]:

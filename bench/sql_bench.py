@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 import asyncpg  # noqa: E402
+import report  # noqa: E402
 
 from authgate.functions.call import CallContext, CallSolution, CallUser  # noqa: E402
 from authgate.functions.loader import load_solution  # noqa: E402
@@ -46,10 +47,10 @@ if TYPE_CHECKING:
 SERVER = "postgres@127.0.0.1:5432"
 IN_FLIGHT = 8
 ROWS = 10_000
-AUTHGATE = "authgate SQL function (engine + pool)"
-DIRECT = "asyncpg pool.fetch"
-SMALL = "SQL SELECT by id, calls/s"
-LARGE = "SQL 10,000-row result, rows/s"
+AUTHGATE = report.SQL_ENGINE
+DIRECT = report.SQL_DIRECT
+SMALL = report.SQL_SMALL
+LARGE = report.SQL_LARGE
 CONTEXT = CallContext(CallUser("u", "u@x", "U"), CallSolution("s", "bench", "o"))
 
 
@@ -155,10 +156,10 @@ async def rates(seconds: float, warmup: float) -> dict[str, dict[str, float]]:
 
 
 def measure(bench: Bench) -> None:
-    """Run this module pinned to core 0; its figures into ``bench.rows``."""
+    """The in-process figures (this module pinned to core 0), then the same SELECT as an HTTP
+    function call to ``authgate serve`` on core 0, driven by wrk on core 1."""
     import subprocess
 
-    import report
     from servers import pinned
 
     bench.say(f"SQL functions: {bench.args.warmup:g} s warm-up, {bench.args.duration:g} s per part")
@@ -174,6 +175,74 @@ def measure(bench: Bench) -> None:
     for scenario in (SMALL, LARGE):
         for side in (AUTHGATE, DIRECT):
             bench.rows.append(report.Row(scenario, side, figures[scenario][side]))
+    served(bench)
+
+
+HTTP_SCENARIO = report.SQL_HTTP
+HTTP_BACKEND = report.SQL_HTTP_BACKEND
+
+
+def served(bench: Bench) -> None:
+    """``POST …/find:call`` with ``{"parameters": {"Id": 42}}`` through a real server."""
+    import httpx
+    from loadgen import Load
+    from servers import Database as StoreDatabase
+    from servers import _psql, start_authgate
+
+    schema = f"ag_bench_http_{secrets.token_hex(4)}"
+    _psql(
+        f'CREATE SCHEMA "{schema}"; '
+        f'CREATE TABLE "{schema}".people (id INT PRIMARY KEY, name TEXT, city TEXT); '
+        f"INSERT INTO \"{schema}\".people SELECT n, 'name ' || n, 'city ' || (n % 50) "
+        f"FROM generate_series(1, {ROWS}) AS n"
+    )
+    try:
+        bench.say("starting authgate on SQLite (core 0) with a SQL function on PostgreSQL")
+        server = start_authgate(
+            StoreDatabase.sqlite(bench.work / "sql-http"),
+            bench.procs,
+            bench.logs,
+            extra_env={"AUTHGATE_SQL_ALLOWED_HOSTS": "127.0.0.1"},
+            name="sql",
+        )
+        authorization = f"Bearer {server.sign_in()['access_token']}"
+        headers = {"Authorization": authorization}
+        stored = httpx.put(
+            f"{server.url}/v1/orgs/bench/credentials/bench.db",
+            headers=headers,
+            json={"kind": "sql_connection",
+                  "value": f"postgresql://{SERVER}/postgres?search_path={schema}"},
+        )  # fmt: skip
+        function = (
+            "provider: DATA_PROVIDER_SQL\nconnection: bench.db\nmethod: query\n"
+            "query: SELECT id, name, city FROM people WHERE id = @Id\n"
+            "parameters:\n  Id: {type: int, location: input, required: true}\n"
+        )
+        files = {"solution.yaml": "name: bench\n", "functions/find.jigx": function}
+        published = httpx.put(
+            f"{server.url}/v1/orgs/bench/solutions/bench", headers=headers, json={"files": files}
+        )
+        url = f"{server.url}/v1/solutions/bench/functions/find:call"
+        body = json.dumps({"parameters": {"Id": 42}})
+        sample = httpx.post(url, headers={**headers, "Content-Type": "application/json"},
+                            content=body, timeout=30)  # fmt: skip
+        if sample.status_code != 200 or sample.json()["records"] != [
+            {"id": 42, "name": "name 42", "city": "city 42"}
+        ]:
+            raise RuntimeError(
+                f"the SQL function call answered {sample.status_code}: {sample.text[:300]} "
+                f"(credential {stored.status_code}, publish {published.status_code})"
+            )
+        load = Load(
+            url,
+            bench.args.connections,
+            script="post.lua",
+            headers=(f"Authorization: {authorization}",),
+            env={"BENCH_BODY": body, "BENCH_CONTENT_TYPE": "application/json"},
+        )
+        bench.wrk(HTTP_SCENARIO, HTTP_BACKEND, load)
+    finally:
+        _psql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def main() -> None:
