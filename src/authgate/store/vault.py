@@ -13,10 +13,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, select, union_all, update
+from sqlalchemy import bindparam, case, delete, func, insert, select, union_all, update
 
 from authgate.crypto.envelope import SealedSecret
 from authgate.errors import Conflict
+from authgate.store.driver import DriverStatement, fetch_row
 from authgate.store.session import Database
 from authgate.store.tables import (
     vault_connections,
@@ -123,6 +124,21 @@ def _version_values(secret: SecretVersion) -> dict[str, Any]:
 _CURRENT = select(
     _c, _v.c.ciphertext, _v.c.wrapped_key, _v.c.kek_id, _v.c.created_at.label("sealed_at")
 ).join(_v, (_v.c.credential_id == _c.c.id) & (_v.c.version == _c.c.version))
+_NAMED = (_c.c.org_id == bindparam("org_id")) & (_c.c.name == bindparam("name"))
+# Every function call that uses a credential reads it: on the driver path, solution-scoped
+# before organization-wide.
+_CURRENT_ORG_WIDE = DriverStatement(_CURRENT.where(_NAMED & (_c.c.solution == ORG_WIDE)).limit(1))
+_CURRENT_SCOPED = DriverStatement(
+    _CURRENT.where(_NAMED & _c.c.solution.in_([bindparam("solution"), ORG_WIDE]))
+    .order_by(case((_c.c.solution == ORG_WIDE, 1), else_=0))
+    .limit(1)
+)
+
+
+def _current_from(row: Mapping[Any, Any]) -> tuple[Credential, SecretVersion]:
+    credential = _credential_from(row)
+    sealed = sealed_from(row)
+    return credential, SecretVersion(credential.id, credential.version, sealed, row["sealed_at"])
 
 
 class SqlVaultRepository:
@@ -212,6 +228,13 @@ class SqlVaultRepository:
         self, org_id: str, name: str, solution: str | None
     ) -> tuple[Credential, SecretVersion] | None:
         """Solution-scoped first, then organization-wide; with the current version."""
+        if self._db.driver_path:
+            statement = _CURRENT_ORG_WIDE if solution is None else _CURRENT_SCOPED
+            values = {"org_id": org_id, "name": name, "solution": solution}
+            if solution is None:
+                del values["solution"]
+            found = await fetch_row(self._db, statement, values)
+            return None if found is None else _current_from(found)
         scopes = [ORG_WIDE] if solution is None else [solution, ORG_WIDE]
         query = (
             _CURRENT.where(
@@ -222,14 +245,7 @@ class SqlVaultRepository:
         )
         async with self._db.connection(write=False) as conn:
             row = (await conn.execute(query)).one_or_none()
-        if row is None:
-            return None
-        mapping = row._mapping
-        credential = _credential_from(mapping)
-        sealed = sealed_from(mapping)
-        return credential, SecretVersion(
-            credential.id, credential.version, sealed, mapping["sealed_at"]
-        )
+        return None if row is None else _current_from(row._mapping)
 
     # --- key rotation -----------------------------------------------------------------
 
