@@ -30,7 +30,13 @@ from authgate.crypto.sealing import Sealer
 from authgate.egress import EgressClient, build_egress_client
 from authgate.egress.home_servers import EgressHomeServers
 from authgate.egress.oauth_tokens import EgressTokenClient
+from authgate.egress.oidc_client import EgressIdpClient
 from authgate.errors import ConfigurationError
+from authgate.federation import Federation, LoginDeps, SsoPasswordPolicy
+from authgate.federation.directory import IdpDirectory
+from authgate.federation.logins import CALLBACK_PATH as SSO_CALLBACK_PATH
+from authgate.federation.provisioning import Provisioner
+from authgate.federation.redirects import AppRedirects
 from authgate.functions.call import CallLimits
 from authgate.functions.calls import FunctionCalls
 from authgate.functions.device_credentials import DeviceCredentials
@@ -39,6 +45,8 @@ from authgate.functions.ports import (
     CredentialKind,
     CredentialResolver,
     ResolvedCredential,
+    SolutionMember,
+    SolutionRole,
 )
 from authgate.functions.solutions import SolutionService
 from authgate.functions.sql_engine import SqlFunctionEngine
@@ -198,6 +206,7 @@ async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtim
         store.refresh_tokens,
         absolute_ttl=settings.refresh_token_ttl,
         idle_ttl=settings.refresh_idle_ttl,
+        password_policy=SsoPasswordPolicy(store.federation),
     )
     envelope = envelope_from_settings(settings, root)
     egress = build_egress_client(settings)
@@ -252,8 +261,54 @@ async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtim
         **_device_services(
             deps, store, sessions, Authenticator(deps, throttle), envelope, connections, solutions
         ),
+        federation=_federation(settings, deps, store, sessions, envelope, egress),
     )
     return Runtime(services, store, keys, hasher, egress, redis_client, sql=sql)
+
+
+def _federation(
+    settings: Settings,
+    deps: IdentityDeps,
+    store: SqlStore,
+    sessions: SessionService,
+    envelope: Envelope,
+    egress: EgressClient,
+) -> Federation:
+    """SSO: organizations' IdPs, reached through the egress client."""
+    client = EgressIdpClient(egress)
+    return Federation.build(
+        LoginDeps(
+            identity=deps,
+            repository=store.federation,
+            directory=IdpDirectory(store.federation, client, envelope, deps.clock),
+            client=client,
+            provisioner=Provisioner(
+                deps, store.federation, JoinRequestService(deps), _SolutionGrants(store, deps.clock)
+            ),
+            sessions=sessions,
+            families=store.refresh_tokens,
+            redirects=AppRedirects({DEVICE_CLIENT_ID: settings.sso_redirect_uris}),
+            callback_url=settings.issuer + SSO_CALLBACK_PATH,
+            issuer=settings.issuer,
+        )
+    )
+
+
+class _SolutionGrants:
+    """Gives people provisioned by SSO the organization's configured solutions."""
+
+    def __init__(self, store: SqlStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def grant_user(self, org_id: str, solution: str, user_id: str) -> bool:
+        record = await self._store.solutions.get(org_id, solution)
+        if record is None:
+            return False
+        await self._store.solutions.set_member(
+            SolutionMember(record.id, user_id, SolutionRole.USER, self._clock())
+        )
+        return True
 
 
 def _device_services(
@@ -367,6 +422,16 @@ async def _prune_sessions_forever(runtime: Runtime, clock: Clock) -> None:
         await asyncio.sleep(PRUNE_INTERVAL_SECONDS)
 
 
+async def _prune_sso_forever(runtime: Runtime, clock: Clock) -> None:
+    # Spent codes are kept a day, so that a late replay still ends the session it started.
+    while True:
+        try:
+            await runtime.store.federation.prune(clock() - timedelta(days=1))
+        except Exception:  # a busy database now is no reason to stop pruning later
+            log.exception("sso_prune_failed")
+        await asyncio.sleep(PRUNE_INTERVAL_SECONDS)
+
+
 async def _prune_nonces_forever(runtime: Runtime, clock: Clock) -> None:
     # Only the database's replay cache needs it: Redis expires its keys itself.
     while True:
@@ -385,6 +450,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> tuple[FastAPI, 
         runtime = await build_runtime(settings, clock=clock)
         runtime.tasks.append(asyncio.create_task(_reload_keys_forever(runtime.keys)))
         runtime.tasks.append(asyncio.create_task(_prune_sessions_forever(runtime, clock)))
+        runtime.tasks.append(asyncio.create_task(_prune_sso_forever(runtime, clock)))
         if runtime.redis is None:
             runtime.tasks.append(asyncio.create_task(_prune_nonces_forever(runtime, clock)))
         app.state.services = runtime.services

@@ -219,6 +219,24 @@ class Settings(BaseSettings):
                 _check_egress_host(str(entry))
         return value
 
+    # SSO
+    sso_redirect_uris: tuple[str, ...] = Field(
+        default=("http://127.0.0.1/callback", "http://[::1]/callback"),
+        description="Where a brokered SSO login may hand its one-time code to the device app: "
+        "its redirect URIs, comma-separated, matched exactly (a loopback URI's port may vary), "
+        "e.g. com.example.app:/sso,http://127.0.0.1/callback.",
+    )
+
+    @field_validator("sso_redirect_uris", mode="before")
+    @classmethod
+    def _split_redirect_uris(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            for entry in value:
+                _check_redirect_uri(str(entry))
+        return value
+
     # vault
     vault_kek: SecretStr | None = Field(
         default=None,
@@ -333,6 +351,21 @@ def _check_kek(text: str) -> None:
             "must be 32 random bytes in base64, e.g. the output of `python -c 'import "
             "base64,secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())'`"
         )
+
+
+_REDIRECT_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
+
+
+def _check_redirect_uri(entry: str) -> None:
+    """A registered redirect URI: absolute, without a fragment (RFC 6749 §3.1.2)."""
+    scheme, colon, rest = entry.partition(":")
+    if not colon or not rest or not _REDIRECT_SCHEME.fullmatch(scheme) or "#" in entry:
+        raise ValueError(
+            f"{entry[:200]!r} is not an absolute URI without a fragment, such as "
+            "com.example.app:/sso or http://127.0.0.1/callback"
+        )
+    if scheme in ("javascript", "data", "file") or not entry.isprintable() or " " in entry:
+        raise ValueError(f"{entry[:200]!r} cannot be a redirect URI")
 
 
 _EGRESS_HOST_NAME = re.compile(r"[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*\.?")

@@ -37,6 +37,8 @@ from authgate.http.routes import (
     pages,
     signed_fetch,
     solutions,
+    sso,
+    sso_admin,
 )
 from authgate.http.services import Services
 from authgate.http.token_endpoint import token_request
@@ -54,6 +56,8 @@ def build_fastapi(lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None
     )
     routers = (health, oauth, auth, me, orgs, invites, admin, credentials, solutions, functions)
     for module in (*routers, signed_fetch, connections, pages, device, device_credentials):
+        app.include_router(module.router)
+    for module in (sso, sso_admin):  # single sign-on through organizations' IdPs
         app.include_router(module.router)
     install_error_handlers(app)
     return app

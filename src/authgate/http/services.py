@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from authgate.config import Settings
+from authgate.federation import Federation
 from authgate.functions.calls import FunctionCalls
 from authgate.functions.device_credentials import DeviceCredentials
 from authgate.functions.ports import ResolvedCredential
@@ -54,3 +55,5 @@ class Services:
     # Device sign-in (RFC 8628) and the credentials of local functions.
     device_authorizations: DeviceAuthorizations | None = None
     device_credentials: DeviceCredentials | None = None
+    # SSO federation: organizations' IdPs.
+    federation: Federation | None = None

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from authgate.errors import ServiceUnavailable
 from authgate.store.audit import SqlAuditLog
 from authgate.store.device_codes import SqlDeviceCodeRepository
+from authgate.store.federation import SqlFederationRepository
 from authgate.store.invites import SqlInviteRepository
 from authgate.store.join_requests import SqlJoinRequestRepository
 from authgate.store.memberships import SqlMembershipRepository
@@ -52,6 +53,7 @@ class SqlStore:
         self.service_clients = SqlServiceClientRepository(db)
         self.vault = SqlVaultRepository(db)
         self.solutions = SqlSolutionRepository(db)
+        self.federation = SqlFederationRepository(db)
         self.device_codes = SqlDeviceCodeRepository(db)
         self.signed_fetch = SqlRegistryRepository(db)
         self.nonces = SqlNonceStore(db)

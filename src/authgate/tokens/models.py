@@ -23,6 +23,8 @@ class TokenFamily:
     expires_at: datetime
     revoked_at: datetime | None = None
     revoked_reason: str | None = None
+    idp_id: str | None = None
+    """The identity provider whose login started the session (SSO), if any."""
 
     @property
     def is_revoked(self) -> bool:

@@ -105,3 +105,10 @@ class ServiceClientRepository(Protocol):
 
     async def delete(self, client_id: str) -> bool:
         """Remove; True when one existed."""
+
+
+class PasswordSignInPolicy(Protocol):
+    """Whether an organization lets its members sign in with a password (SSO may forbid it)."""
+
+    async def check_password_sign_in(self, org_id: str) -> None:
+        """Raise an :class:`authgate.errors.AuthgateError` when password sign-in is refused."""

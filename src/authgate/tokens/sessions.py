@@ -23,7 +23,7 @@ from authgate.identity.models import Membership, Organization, Role, User
 from authgate.identity.signin import Authenticator
 from authgate.tokens.access import AccessTokens
 from authgate.tokens.models import RefreshToken, Rotation, RotationOutcome, TokenFamily
-from authgate.tokens.ports import RefreshTokenRepository
+from authgate.tokens.ports import PasswordSignInPolicy, RefreshTokenRepository
 from authgate.tokens.responses import TokenResponse
 from authgate.tokens.scopes import DEFAULT_USER_SCOPE, narrow
 
@@ -44,8 +44,10 @@ class SessionService:
         *,
         absolute_ttl: int,
         idle_ttl: int,
+        password_policy: PasswordSignInPolicy | None = None,
     ) -> None:
         self._deps = deps
+        self._password_policy = password_policy
         self._authenticator = authenticator
         self._access = access
         self._refresh_tokens = refresh_tokens
@@ -71,6 +73,8 @@ class SessionService:
             )
         user = await self._authenticator.authenticate(email, password, actor)
         org, membership = await self._choose_organization(user, organization)
+        if self._password_policy is not None:
+            await self._password_policy.check_password_sign_in(org.id)
         return await self.start(user, org, membership, actor, client_id=client_id, scope=scope)
 
     async def start(
@@ -82,12 +86,22 @@ class SessionService:
         *,
         client_id: str = DEVICE_CLIENT_ID,
         scope: str | None = None,
+        idp_id: str | None = None,
+        session_id: str | None = None,
     ) -> TokenResponse:
-        """A new session for an authenticated user (password, invite, or later SSO)."""
+        """A new session for an authenticated user (password, invite, or SSO: ``idp_id``
+        names the identity provider, whose change or removal ends the session)."""
         granted = narrow(scope, DEFAULT_USER_SCOPE)
         now = self._deps.now()
         family = TokenFamily(
-            new_id(), user.id, org.id, client_id, granted, now, now + self._absolute
+            session_id or new_id(),
+            user.id,
+            org.id,
+            client_id,
+            granted,
+            now,
+            now + self._absolute,
+            idp_id=idp_id,
         )
         secret = new_secret()
         first = RefreshToken(self._deps.keyed.digest(secret), family.id, now, self._expiry(family))
