@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from authgate.crypto.envelope import SealedSecret
 from authgate.errors import Conflict
@@ -24,6 +24,7 @@ from authgate.federation.models import (
     LoginTransaction,
     SsoSettings,
 )
+from authgate.store.driver import DriverStatement, fetch_row
 from authgate.store.rotation import live
 from authgate.store.session import Database
 from authgate.store.tables import (
@@ -39,6 +40,7 @@ from authgate.vault.models import WrappedKeyRow
 
 _i = sso_idps
 _s = sso_settings
+_SETTINGS = DriverStatement(select(_s).where(_s.c.org_id == bindparam("org_id")))
 _id = sso_identities
 _l = sso_logins
 _c = sso_codes
@@ -193,12 +195,16 @@ class SqlFederationRepository:
     # --- settings -----------------------------------------------------------------------
 
     async def get_settings(self, org_id: str) -> SsoSettings | None:
-        """The organization's SSO settings, if saved."""
-        async with self._db.connection(write=False) as conn:
-            row = (await conn.execute(select(_s).where(_s.c.org_id == org_id))).one_or_none()
-        if row is None:
+        """The organization's SSO settings, if saved (read by every password sign-in)."""
+        m: Any
+        if self._db.driver_path:
+            m = await fetch_row(self._db, _SETTINGS, {"org_id": org_id})
+        else:
+            async with self._db.connection(write=False) as conn:
+                row = (await conn.execute(_SETTINGS.statement, {"org_id": org_id})).one_or_none()
+            m = None if row is None else row._mapping
+        if m is None:
             return None
-        m = row._mapping
         return SsoSettings(
             m["org_id"], m["provisioning"], m["enforce_sso"], tuple(m["solutions"]), m["updated_at"]
         )
