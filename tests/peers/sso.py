@@ -146,20 +146,24 @@ class SsoOrg:
         }
         return await self.ag.client.post("/v1/sso/token", data=form)
 
-    async def sign_in(self, login_name: str) -> dict[str, Any]:
+    async def sign_in(self, login_name: str, **extra: str) -> dict[str, Any]:
         """A brokered login ending in authgate's tokens."""
-        login, answer = await self.to_app(login_name)
+        login, answer = await self.to_app(login_name, **extra)
         assert "code" in answer, answer
         response = await self.redeem(login, answer["code"])
         assert response.status_code == 200, response.text
         tokens: dict[str, Any] = response.json()
         return tokens
 
+    async def sign_in_as(self, login_name: str, login_hint: str) -> dict[str, Any]:
+        """:meth:`sign_in` with a login hint (which an Entra-like IdP routes by)."""
+        return await self.sign_in(login_name, login_hint=login_hint)
 
-async def sso_org(ag: Authgate, idp: Idp, prefix: str = "sso") -> SsoOrg:
-    """A new organization (domain ``<slug>.test``, verified by the operator)."""
+
+async def sso_org(ag: Authgate, idp: Idp, prefix: str = "sso", domain: str | None = None) -> SsoOrg:
+    """A new organization (domain ``<slug>.test`` unless given, verified by the operator)."""
     org, owner = await ag.org_with_owner(prefix)
-    domain = f"{org.slug}.test"
+    domain = domain or f"{org.slug}.test"
     org = await ag.services.organizations.set_domains_as_operator(
         org.slug, [domain], [], Actor(None)
     )
