@@ -51,7 +51,7 @@ def list_keys() -> None:
 def rotate_kek(
     batch: int = typer.Option(BATCH, min=1, max=10_000, help="Rows read per batch."),
 ) -> None:
-    """Re-wrap every sealed data key (vault, gateway) under the current KEK (AUTHGATE_VAULT_KEK).
+    """Re-wrap every sealed data key (vault, gateway, IdPs) under the current KEK.
 
     Set the new KEK in AUTHGATE_VAULT_KEK and the old one in AUTHGATE_VAULT_PREVIOUS_KEKS on
     every node first: servers keep working throughout, since older KEKs still unwrap. Each
@@ -69,7 +69,9 @@ def rotate_kek(
         envelope = envelope_from_settings(settings, root)
         store = await open_database(settings)
         try:
-            rotation = KekRotation(JoinedKeyRows(store.vault, store.signed_fetch), envelope)
+            rotation = KekRotation(
+                JoinedKeyRows(store.vault, store.signed_fetch, store.federation), envelope
+            )
             pending = await rotation.pending()
             out.print(
                 f"current KEK {envelope.current.kek_id}; {pending} data key(s) to re-wrap",
