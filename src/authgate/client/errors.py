@@ -105,6 +105,13 @@ class DeviceUpstreamUnreachable(UpstreamError):
     status = 502
 
 
+class DeviceMalformedResponse(UpstreamError):
+    """The upstream broke HTTP: a redirect to a URL that does not parse, say."""
+
+    code = "upstream_malformed_response"
+    status = 502
+
+
 def error_from_body(status: int, body: Any) -> AuthgateError:
     """The error a server response describes (authgate, function-call or RFC 6749 form)."""
     from authgate.functions.errors import FunctionCallFailed

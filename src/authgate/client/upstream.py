@@ -18,6 +18,7 @@ import httpx
 
 from authgate.client.errors import (
     DeviceHostNotAllowed,
+    DeviceMalformedResponse,
     DeviceTooManyRedirects,
     DeviceUpstreamTimeout,
     DeviceUpstreamTooLarge,
@@ -87,11 +88,21 @@ class HttpxUpstream:
                             url=str(answer.url),
                             http_version=answer.http_version,
                         )
+            except httpx.InvalidURL:
+                # httpx reads a redirect's Location itself, even when not following it.
+                raise DeviceMalformedResponse(
+                    f"the upstream {url.host} redirected to a Location that is not a URL"
+                ) from None
             except httpx.TransportError as error:
                 raise DeviceUpstreamUnreachable(
                     f"the upstream {url.host} could not be reached ({type(error).__name__})"
                 ) from None
-            target = url.join(location.strip()).copy_with(fragment=None)
+            try:
+                target = url.join(location.strip()).copy_with(fragment=None)
+            except (httpx.InvalidURL, ValueError):
+                raise DeviceMalformedResponse(
+                    f"the upstream {url.host} redirected to a Location that is not a URL"
+                ) from None
             if target.scheme not in ("http", "https") or not target.host:
                 raise DeviceHostNotAllowed(
                     f"the upstream {url.host} redirected to a URL that is not http(s)"
