@@ -10,12 +10,13 @@ held keep working.
 from __future__ import annotations
 
 import asyncio
+import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from joserfc.errors import JoseError
+from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import ECKey, OKPKey, RSAKey, import_key
 
 from authgate.federation.errors import IdpUnavailable
@@ -62,7 +63,10 @@ def parse_jwks(document: Mapping[str, Any], fetched_at: datetime) -> _KeySet:
         ):
             continue
         try:
-            key = import_key(entry)
+            with warnings.catch_warnings():
+                # joserfc warns of weak keys: they are refused just below.
+                warnings.simplefilter("ignore", SecurityWarning)
+                key = import_key(entry)
         except (JoseError, ValueError, TypeError):
             continue
         if isinstance(key, RSAKey) and key.raw_value.key_size < MIN_RSA_BITS:

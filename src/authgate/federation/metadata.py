@@ -24,8 +24,10 @@ TENANT_PLACEHOLDER = "{tenantid}"
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 SIGNING_ALGORITHMS = (
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+    "Ed25519",
 )  # fmt: skip
-"""Asymmetric algorithms only: ``none`` and the HMAC family are never accepted."""
+"""Asymmetric algorithms only: ``none`` and the HMAC family are never accepted. ``Ed25519``
+is RFC 9864's fully specified name for what ``EdDSA`` means with an Ed25519 key."""
 DEFAULT_ALGORITHMS = ("RS256",)
 """OpenID Connect Discovery §3: RS256 when the IdP does not list its algorithms."""
 
