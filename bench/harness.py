@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import client_bench
 import gateway_bench
 import httpx
 import jsonata_bench
@@ -40,7 +41,7 @@ from servers import (
     token_format,
 )
 
-PARTS = ("tokens", "jsonata", "rest", "gateway", "signedfetch", "sql")
+PARTS = ("tokens", "jsonata", "rest", "gateway", "signedfetch", "sql", "client")
 
 
 class Bench:
@@ -123,6 +124,8 @@ class Bench:
             self.stage("signed-fetch verification", lambda: signedfetch_verify.measure(self))
         if "sql" in self.args.only:
             self.stage("SQL functions", lambda: sql_bench.measure(self))
+        if "client" in self.args.only:
+            self.stage("device client", lambda: client_bench.measure(self))
 
     def tokens(self, databases: list[Database]) -> None:
         inproc_env = authgate_env(Database.sqlite(self.work / "inproc"), 0)
@@ -234,7 +237,7 @@ def parse_args() -> argparse.Namespace:
         help="only this part (repeatable; default all): tokens (grants, sign-ins, token "
         "checks), jsonata (Python vs JavaScript), rest (the REST pass-through), gateway (signed "
         "fetch round trips), signedfetch (the home-server kit's verifier vs oauthlib's), sql (SQL "
-        "functions vs asyncpg)",
+        "functions vs asyncpg), client (local execution on the device into SQLite)",
     )  # fmt: skip
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
     parser.add_argument(

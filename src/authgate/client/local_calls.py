@@ -136,6 +136,29 @@ async def run_local(
         raise
     return replace(
         result,
-        records=redact(result.records, recording.values),
-        output=redact(result.output, recording.values),
+        records=redacted(result.records, recording.values),
+        output=redacted(result.output, recording.values),
     )
+
+
+def redacted(data: Any, secrets: set[str]) -> Any:
+    """:func:`redact`, skipping the walk through every value when the data, serialized,
+    holds none of the secrets (a large result is mostly data that never quotes one).
+
+    Only secrets JSON writes as they are qualify for the shortcut: a quote, a backslash or a
+    control character would be escaped in the serialized text and could hide there.
+    """
+    if not secrets:
+        return data
+    if all(_written_as_is(secret) for secret in secrets):
+        try:
+            text = orjson.dumps(data)
+        except TypeError:  # a lone surrogate, or a value JSON cannot hold: walk it
+            return redact(data, secrets)
+        if not any(secret.encode() in text for secret in secrets):
+            return data
+    return redact(data, secrets)
+
+
+def _written_as_is(secret: str) -> bool:
+    return not any(ch in '"\\' or ord(ch) < 0x20 for ch in secret)
