@@ -268,16 +268,29 @@ async def test_enforced_sso_refuses_passwords_and_discovery_says_so(
         assert response.status_code == 200
 
 
-async def test_the_client_secret_never_comes_back_out(acme: SsoOrg) -> None:
+async def test_no_secret_of_the_loop_is_stored_logged_or_returned(
+    acme: SsoOrg, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The client secret, the IdP's codes and tokens, the state, the nonce and authgate's
+    one-time code appear in no response (but where they must), log line, audit entry or
+    byte of the database."""
     login = await person(acme, unique_login("canary"))
-    await acme.sign_in(login)
+    app, callback = await acme.to_callback(login)
+    state = query_of(callback)["state"]
+    redirected = await acme.ag.client.get(callback)
+    code = query_of(redirected.headers["location"])["code"]
+    tokens = (await acme.redeem(app, code)).json()
     listed = await acme.ag.client.get(f"/v1/orgs/{acme.slug}/sso/idps", headers=acme.owner)
     assert listed.status_code == 200
 
-    for response in acme.ag.responses:
-        assert CLIENT_SECRET not in response.text
-        assert CLIENT_SECRET.encode() not in response.content
-    database = (acme.ag.data_dir / "authgate.db").read_bytes()
-    assert CLIENT_SECRET.encode() not in database
-    audit = await acme.ag.services.deps.store.audit.list(acme.org.id, limit=500)
-    assert all(CLIENT_SECRET not in repr(event) for event in audit)
+    from_idp = await acme.idp.issued()
+    assert from_idp  # the IdP's authorization code and access token of this login
+    canaries = [CLIENT_SECRET, state, code, tokens["refresh_token"], *from_idp]
+    logs = capfd.readouterr()
+    database = b"".join(p.read_bytes() for p in acme.ag.data_dir.glob("authgate.db*"))
+    audit = repr(await acme.ag.services.deps.store.audit.list(acme.org.id, limit=500))
+    for canary in canaries:
+        assert canary not in logs.out + logs.err
+        assert canary.encode() not in database
+        assert canary not in audit
+    assert all(CLIENT_SECRET not in response.text for response in acme.ag.responses)
