@@ -15,6 +15,7 @@ from authgate.functions.call import CallResult
 DEVICE_CLIENT_ID = "authgate-device"
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 SLOW_DOWN_STEP = 5
+REDEEM_PATH = "/v1/sso/token"
 
 
 def _answer(answer: Answer | None) -> Answer:
@@ -149,8 +150,16 @@ def device_token(started: Mapping[str, Any]) -> Flow[TokenSet]:
         raise error
 
 
+def sso_discover(email: str) -> Flow[dict[str, Any]]:
+    """Home-realm discovery: the identity providers of the email's domain."""
+    call = Call("POST", "/v1/sso/discover", json={"email": email}, authenticated=False)
+    found: dict[str, Any] = _answer((yield call)).ok()
+    return found
+
+
 def redeem_code(code: str, verifier: str, redirect_uri: str) -> Flow[TokenSet]:
-    """RFC 6749 §4.1.3 with RFC 7636 §4.5: the one-time code of a browser sign-in."""
+    """RFC 6749 §4.1.3 with RFC 7636 §4.5: the one-time code of a brokered SSO sign-in,
+    redeemed at ``/v1/sso/token``."""
     form = {
         "grant_type": "authorization_code",
         "code": code,
@@ -158,5 +167,5 @@ def redeem_code(code: str, verifier: str, redirect_uri: str) -> Flow[TokenSet]:
         "redirect_uri": redirect_uri,
         "client_id": DEVICE_CLIENT_ID,
     }
-    answer = _answer((yield Call("POST", "/oauth/token", form=form, authenticated=False)))
+    answer = _answer((yield Call("POST", REDEEM_PATH, form=form, authenticated=False)))
     return TokenSet.from_response(answer.ok())

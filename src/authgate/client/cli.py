@@ -102,8 +102,9 @@ def login(
 
             tokens = _run(lambda: client.login_device_code(show))
         elif sso:
+            address = email or typer.prompt("Email")
             err.print("Opening the browser to sign in…")
-            tokens = _run(lambda: client.login_sso(email))
+            tokens = _run(lambda: client.login_sso(address, organization))
         else:
             address = email or typer.prompt("Email")
             if password_stdin:

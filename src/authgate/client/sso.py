@@ -1,12 +1,13 @@
 """Browser sign-in for native apps: a loopback redirect (RFC 8252 §7.3) with PKCE (RFC 7636).
 
-The device listens on ``http://127.0.0.1:<any free port>/callback``, opens the system
-browser at authgate's brokered SSO start (``/v1/sso/start``, or the
-``authgate_sso_start_endpoint`` the server's metadata names) with a PKCE S256 challenge and
-a fresh ``state``, receives the one-time code at its loopback address, checks the state
-(and the RFC 9207 ``iss`` when sent), and redeems the code with the verifier at the token
-endpoint. The verifier never leaves the device before the redemption, so a code caught on
-the way is of no use to anyone else.
+The device asks ``POST /v1/sso/discover`` which identity provider serves the email's domain,
+listens on ``http://127.0.0.1:<any free port>/callback`` (authgate's default registered
+redirect URI; only a loopback port may vary), opens the system browser at the provider's
+brokered start (``/v1/sso/start?idp=…``) with a PKCE S256 challenge and a fresh ``state``,
+receives the one-time code at its loopback address, checks the state (and the RFC 9207
+``iss``), and redeems the code with the verifier at ``POST /v1/sso/token``. The verifier
+never leaves the device before the redemption, so a code caught on the way is of no use to
+anyone else.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ import secrets
 import threading
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from authgate.client.api import DEVICE_CLIENT_ID
 from authgate.client.errors import SignInFailed
 
-START_PATH = "/v1/sso/start"
 CALLBACK_PATH = "/callback"
 _DONE_PAGE = (
     b"<!doctype html><meta charset=utf-8><title>authgate</title>"
@@ -96,6 +97,33 @@ class LoopbackReceiver(HTTPServer):
         self.server_close()
 
 
+class SsoAttempt:
+    """One browser sign-in: the loopback receiver, the PKCE pair, the state and the URL."""
+
+    def __init__(self, server: str, provider: Mapping[str, Any], email: str | None) -> None:
+        self.receiver = LoopbackReceiver()
+        self.verifier, challenge = pkce_pair()
+        self.state = secrets.token_urlsafe(32)
+        self.redirect_uri = self.receiver.redirect_uri
+        self.url = start_url(
+            server + str(provider["start"]),
+            redirect_uri=self.redirect_uri,
+            challenge=challenge,
+            state=self.state,
+            email=email,
+        )
+
+    def __enter__(self) -> SsoAttempt:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.receiver.close()
+
+    def code(self, give_up_after: float, issuer: str | None) -> str:
+        """Wait for the browser's return and check it; the one-time code."""
+        return code_of(self.receiver.wait(give_up_after), state=self.state, issuer=issuer)
+
+
 def start_url(
     start: str,
     *,
@@ -117,6 +145,24 @@ def start_url(
         params["login_hint"] = email
     separator = "&" if urlsplit(start).query else "?"
     return f"{start}{separator}{urlencode(params)}"
+
+
+def provider_of(discovered: Mapping[str, Any], organization: str | None) -> Mapping[str, Any]:
+    """The identity provider to sign in with, from home-realm discovery's answer."""
+    providers = [p for p in discovered.get("providers", ()) if isinstance(p, Mapping)]
+    if organization:
+        providers = [p for p in providers if p.get("organization") == organization]
+    if not providers:
+        where = f" for organization '{organization}'" if organization else ""
+        raise SignInFailed(
+            f"single sign-on is not set up for this email's domain{where}; sign in with a "
+            "password or the device code instead"
+        )
+    if len(providers) > 1:
+        names = ", ".join(sorted(f"{p.get('organization')}/{p.get('name')}" for p in providers))
+        raise SignInFailed(f"several identity providers serve this domain ({names}); name one "
+                           "organization")  # fmt: skip
+    return providers[0]
 
 
 def code_of(params: Mapping[str, str], *, state: str, issuer: str | None) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 import webbrowser
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -25,7 +24,7 @@ from authgate.client.home import DeviceHome, credentials_key
 from authgate.client.local_calls import call_context, run_local
 from authgate.client.local_data import LocalData, TableInfo
 from authgate.client.session import SessionKeeper
-from authgate.client.sso import START_PATH, LoopbackReceiver, code_of, pkce_pair, start_url
+from authgate.client.sso import SsoAttempt, provider_of
 from authgate.client.tokens import TokenSet
 from authgate.client.transport import SyncTransport
 from authgate.client.upstream import HttpxUpstream
@@ -38,7 +37,8 @@ UPSTREAM_BACKSTOP = 600.0
 
 class Client:
     """Signs in, syncs solutions, calls functions (in the cloud or on the device) and
-    reads local results. Safe to share between threads."""
+    reads local results. Safe to share between threads. ``transport`` replaces httpx's own
+    for the server's requests (as in ``httpx``)."""
 
     def __init__(
         self,
@@ -49,11 +49,12 @@ class Client:
         limits: CallLimits | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         notice: Callable[[str], None] | None = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.home = home or DeviceHome.open(server, root=root, notice=notice)
         self.session = SessionKeeper(self.home)
         self.limits = limits or CallLimits()
-        self._http = httpx.Client(base_url=self.home.server, timeout=timeout)
+        self._http = httpx.Client(base_url=self.home.server, timeout=timeout, transport=transport)
         self._transport = SyncTransport(self._http, self.session, self.home.server)
         self._runner: asyncio.Runner | None = None
         self._upstream_http: httpx.AsyncClient | None = None
@@ -94,34 +95,21 @@ class Client:
 
     def login_sso(
         self,
-        email: str | None = None,
+        email: str,
+        organization: str | None = None,
         *,
         open_browser: Callable[[str], object] = webbrowser.open,
         give_up_after: float = 300.0,
     ) -> TokenSet:
-        """Sign in through the organization's identity provider in the system browser."""
+        """Sign in through the identity provider of the email's organization, in the system
+        browser (``organization`` chooses when several serve the domain)."""
         metadata = self._transport.run(api.metadata())
-        receiver = LoopbackReceiver()
-        try:
-            verifier, challenge = pkce_pair()
-            state = secrets.token_urlsafe(32)
-            start = metadata.get("authgate_sso_start_endpoint") or self.home.server + START_PATH
-            open_browser(
-                start_url(
-                    start,
-                    redirect_uri=receiver.redirect_uri,
-                    challenge=challenge,
-                    state=state,
-                    email=email,
-                )
-            )
-            params = receiver.wait(give_up_after)
-        finally:
-            receiver.close()
-        code = code_of(params, state=state, issuer=metadata.get("issuer"))
-        return self._signed_in(
-            self._transport.run(api.redeem_code(code, verifier, receiver.redirect_uri))
-        )
+        provider = provider_of(self._transport.run(api.sso_discover(email)), organization)
+        with SsoAttempt(self.home.server, provider, email) as attempt:
+            open_browser(attempt.url)
+            code = attempt.code(give_up_after, metadata.get("issuer"))
+        flow = api.redeem_code(code, attempt.verifier, attempt.redirect_uri)
+        return self._signed_in(self._transport.run(flow))
 
     def _signed_in(self, tokens: TokenSet) -> TokenSet:
         self.session.save(tokens)

@@ -1,6 +1,7 @@
 """Browser sign-in: loopback redirect (RFC 8252 §7.3) and PKCE (RFC 7636), against a
-stand-in of authgate's brokered SSO interface (``/v1/sso/start``, then the code redeemed
-at the token endpoint) served on 127.0.0.1."""
+stand-in of authgate's brokered SSO interface (``/v1/sso/discover``, ``/v1/sso/start``,
+``/v1/sso/token``) on 127.0.0.1 that misbehaves on request; tests/http/test_device_sso.py
+runs the same sign-in against authgate itself and a real OpenID provider."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ class Broker:
     state_override: str | None = None
     issuer_override: str | None = None
     error: str | None = None
+    providers: int = 1
     redeemed: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -49,6 +51,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         assert parts.path == "/v1/sso/start"
+        assert query["idp"] == "idp-1"
         assert query["code_challenge_method"] == "S256"
         assert query["client_id"] == "authgate-device"
         assert query["login_hint"] == "ada@acme.test"
@@ -64,7 +67,19 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         broker = self.server.broker
         length = int(self.headers["content-length"])
-        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        data = self.rfile.read(length).decode()
+        if self.path == "/v1/sso/discover":
+            assert json.loads(data) == {"email": "ada@acme.test"}
+            providers = [
+                {"id": f"idp-{n}", "name": f"idp{n}", "organization": f"org{n}",
+                 "start": f"/v1/sso/start?idp=idp-{n}"}
+                for n in range(1, broker.providers + 1)
+            ]  # fmt: skip
+            self._json(200, {"domain": "acme.test", "sso": bool(providers),
+                             "passwordAllowed": True, "providers": providers})  # fmt: skip
+            return
+        assert self.path == "/v1/sso/token"
+        form = {k: v[0] for k, v in parse_qs(data).items()}
         broker.redeemed.append(form)
         digest = hashlib.sha256(form["code_verifier"].encode()).digest()
         challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
@@ -144,6 +159,22 @@ def test_a_callback_that_does_not_answer_this_sign_in_is_refused(
     assert words in refused.value.message
     assert broker.redeemed == []
     assert client.session.peek() is None
+
+
+@pytest.mark.parametrize(("providers", "words"), [(0, "not set up"), (2, "several")])
+def test_the_identity_provider_must_be_one(
+    broker: Broker, tmp_path: Path, providers: int, words: str
+) -> None:
+    broker.providers = providers
+    opened: list[str] = []
+    with Client(broker.issuer, root=tmp_path) as client, pytest.raises(SignInFailed) as refused:
+        client.login_sso("ada@acme.test", open_browser=opened.append)
+    assert words in refused.value.message
+    assert opened == []
+    broker.providers = 2
+    with Client(broker.issuer, root=tmp_path) as client:
+        chosen = client.login_sso("ada@acme.test", "org1", open_browser=browser, give_up_after=10)
+    assert chosen.organization == "acme"
 
 
 def test_no_callback_in_time_ends_the_sign_in(broker: Broker, tmp_path: Path) -> None:
