@@ -99,6 +99,8 @@ class DeviceAuthorizations:
             )
         device_code, user_code = new_secret(), new_user_code()
         now = self._deps.now()
+        # Requests are rare and their rows small: each start clears those long expired.
+        await self.prune()
         await self._repository.create(
             DeviceAuthorization(
                 id=new_id(),
