@@ -14,23 +14,19 @@ from typing import Any
 import httpx
 
 from authgate.client import api, calls, syncing
+from authgate.client.base import DEFAULT_TIMEOUT, UPSTREAM_BACKSTOP, ClientBase
 from authgate.client.errors import ServerUnreachable
-from authgate.client.home import DeviceHome, credentials_key
+from authgate.client.home import DeviceHome
 from authgate.client.local_calls import call_context, run_local
-from authgate.client.local_data import LocalData, TableInfo
-from authgate.client.session import SessionKeeper
+from authgate.client.local_data import LocalData
 from authgate.client.sso import SsoAttempt, provider_of
 from authgate.client.tokens import TokenSet
 from authgate.client.transport import AsyncTransport
 from authgate.client.upstream import HttpxUpstream
 from authgate.functions.call import CallLimits
 
-DEFAULT_TIMEOUT = 30.0
-UPSTREAM_BACKSTOP = 600.0
-"""Seconds an upstream connection may stall at most; the engine's own bounds are tighter."""
 
-
-class AsyncClient:
+class AsyncClient(ClientBase):
     """Signs in, syncs solutions, calls functions (in the cloud or on the device) and
     reads local results. One per process is enough; it is safe to share between tasks.
     ``transport`` replaces httpx's own for the server's requests (as in ``httpx``)."""
@@ -46,9 +42,7 @@ class AsyncClient:
         notice: Callable[[str], None] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.home = home or DeviceHome.open(server, root=root, notice=notice)
-        self.session = SessionKeeper(self.home)
-        self.limits = limits or CallLimits()
+        super().__init__(server, root=root, home=home, limits=limits, notice=notice)
         self._http = httpx.AsyncClient(
             base_url=self.home.server, timeout=timeout, transport=transport
         )
@@ -103,11 +97,6 @@ class AsyncClient:
         flow = api.redeem_code(code, attempt.verifier, attempt.redirect_uri)
         return self._signed_in(await self._transport.run(flow))
 
-    def _signed_in(self, tokens: TokenSet) -> TokenSet:
-        self.session.save(tokens)
-        self.home.remember()
-        return tokens
-
     async def logout(self) -> bool:
         """End the session on the server and forget it, with every synced credential, here.
         True when there was a session. Local data and definitions stay."""
@@ -116,9 +105,7 @@ class AsyncClient:
             # Offline: the device forgets the session anyway; it expires on the server.
             with contextlib.suppress(ServerUnreachable):
                 await self._transport.run(api.sign_out(tokens))
-        self.session.clear()
-        for solution in self.home.synced_solutions():
-            self.home.secrets.delete(credentials_key(solution))
+        self._signed_out()
         return tokens is not None
 
     async def whoami(self) -> dict[str, Any]:
@@ -182,7 +169,3 @@ class AsyncClient:
         return await asyncio.to_thread(
             local.rows, table, ids=list(ids), where=list(where), limit=limit
         )
-
-    def tables(self, solution: str) -> list[TableInfo]:
-        """The solution's local tables."""
-        return LocalData(self.home.database_path(solution)).tables()

@@ -19,23 +19,19 @@ from typing import Any
 import httpx
 
 from authgate.client import api, calls, syncing
+from authgate.client.base import DEFAULT_TIMEOUT, UPSTREAM_BACKSTOP, ClientBase
 from authgate.client.errors import ServerUnreachable
-from authgate.client.home import DeviceHome, credentials_key
+from authgate.client.home import DeviceHome
 from authgate.client.local_calls import call_context, run_local
-from authgate.client.local_data import LocalData, TableInfo
-from authgate.client.session import SessionKeeper
+from authgate.client.local_data import LocalData
 from authgate.client.sso import SsoAttempt, provider_of
 from authgate.client.tokens import TokenSet
 from authgate.client.transport import SyncTransport
 from authgate.client.upstream import HttpxUpstream
 from authgate.functions.call import CallLimits, CallResult
 
-DEFAULT_TIMEOUT = 30.0
-UPSTREAM_BACKSTOP = 600.0
-"""Seconds an upstream connection may stall at most; the engine's own bounds are tighter."""
 
-
-class Client:
+class Client(ClientBase):
     """Signs in, syncs solutions, calls functions (in the cloud or on the device) and
     reads local results. Safe to share between threads. ``transport`` replaces httpx's own
     for the server's requests (as in ``httpx``)."""
@@ -51,9 +47,7 @@ class Client:
         notice: Callable[[str], None] | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.home = home or DeviceHome.open(server, root=root, notice=notice)
-        self.session = SessionKeeper(self.home)
-        self.limits = limits or CallLimits()
+        super().__init__(server, root=root, home=home, limits=limits, notice=notice)
         self._http = httpx.Client(base_url=self.home.server, timeout=timeout, transport=transport)
         self._transport = SyncTransport(self._http, self.session, self.home.server)
         self._runner: asyncio.Runner | None = None
@@ -111,11 +105,6 @@ class Client:
         flow = api.redeem_code(code, attempt.verifier, attempt.redirect_uri)
         return self._signed_in(self._transport.run(flow))
 
-    def _signed_in(self, tokens: TokenSet) -> TokenSet:
-        self.session.save(tokens)
-        self.home.remember()
-        return tokens
-
     def logout(self) -> bool:
         """End the session on the server and forget it, with every synced credential, here.
         True when there was a session. Local data and definitions stay."""
@@ -124,9 +113,7 @@ class Client:
             # Offline: the device forgets the session anyway; it expires on the server.
             with contextlib.suppress(ServerUnreachable):
                 self._transport.run(api.sign_out(tokens))
-        self.session.clear()
-        for solution in self.home.synced_solutions():
-            self.home.secrets.delete(credentials_key(solution))
+        self._signed_out()
         return tokens is not None
 
     def whoami(self) -> dict[str, Any]:
@@ -210,7 +197,3 @@ class Client:
         """Records kept locally (works offline)."""
         local = LocalData(self.home.database_path(solution))
         return local.rows(table, ids=list(ids), where=list(where), limit=limit)
-
-    def tables(self, solution: str) -> list[TableInfo]:
-        """The solution's local tables."""
-        return LocalData(self.home.database_path(solution)).tables()
