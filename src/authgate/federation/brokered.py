@@ -211,8 +211,11 @@ class BrokeredLogin:
         return CallbackResult(await self._hand_over(found, idp, admission))
 
     async def _idp_of(self, found: LoginTransaction) -> IdpConfig:
-        idp = await self._deps.repository.get_idp(found.idp_id)
-        if idp is None or not idp.enabled or idp.version != found.idp_version:
+        # A brokered login's admission re-reads the IdP's version; a link reads it here.
+        idp = await self._deps.directory.version(
+            found.idp_id, found.idp_version, fresh=found.kind is LoginKind.LINK
+        )
+        if idp is None:
             raise InvalidSsoState(
                 "the identity provider's configuration changed during the sign-in; start again"
             )
@@ -285,23 +288,21 @@ class BrokeredLogin:
             pkce_challenge(str(code_verifier)), found.code_challenge
         ):
             raise InvalidGrant("code_verifier does not match the code_challenge (PKCE)")
-        idp = await self._deps.repository.get_idp(found.idp_id)
-        user = await self._deps.identity.store.users.get(found.user_id)
-        org = await self._deps.identity.store.orgs.get(found.org_id)
-        membership = await self._deps.identity.store.memberships.get(found.org_id, found.user_id)
+        view = await self._deps.repository.member_view(found.idp_id, user_id=found.user_id)
         if (
-            idp is None
-            or idp.version != found.idp_version
-            or user is None
-            or user.disabled
-            or org is None
-            or membership is None
-            or not membership.role.is_active
+            view is None
+            or not view.idp_enabled
+            or view.idp_version != found.idp_version
+            or view.org.id != found.org_id
+            or view.user is None
+            or view.user.disabled
+            or view.membership is None
+            or not view.membership.role.is_active
         ):
             raise InvalidGrant(INVALID_CODE)
         return await self._deps.sign_in(
-            Admission(user, org, membership), idp, actor, client_id=found.client_id,
-            session_id=session_id,
+            Admission(view.user, view.org, view.membership), found.idp_id, actor,
+            client_id=found.client_id, session_id=session_id,
         )  # fmt: skip
 
     async def _replayed(self, code_hash: str, actor: Actor) -> None:

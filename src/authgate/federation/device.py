@@ -77,8 +77,9 @@ class DeviceLogin:
             )
         if found is None or found.kind is not LoginKind.DEVICE or found.idp_id != idp_id:
             raise InvalidSsoState(UNKNOWN_NONCE)
-        idp = await self._deps.repository.get_idp(found.idp_id)
-        if idp is None or not idp.enabled or idp.version != found.idp_version:
+        # The admission below re-reads the IdP's version with the person.
+        idp = await self._deps.directory.version(found.idp_id, found.idp_version)
+        if idp is None:
             raise InvalidSsoState(
                 "the identity provider's configuration changed during the sign-in; start again"
             )
@@ -93,4 +94,4 @@ class DeviceLogin:
                 "sso.exchange", actor, org_id=idp.org_id, subject=idp.id, outcome="failure"
             )
             raise
-        return await self._deps.sign_in(admission, idp, actor, client_id=DEVICE_CLIENT_ID)
+        return await self._deps.sign_in(admission, idp.id, actor, client_id=DEVICE_CLIENT_ID)

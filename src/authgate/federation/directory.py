@@ -19,6 +19,7 @@ from authgate.federation.models import Endpoints, IdpConfig, IdpType
 from authgate.federation.ports import FederationRepository, IdpClient
 
 METADATA_MAX_AGE = timedelta(hours=1)
+MAX_CACHED_VERSIONS = 1024
 SECRET_ROW = "sso_idp"
 
 
@@ -45,6 +46,7 @@ class IdpDirectory:
         self._clock = clock
         self._max_age = metadata_max_age
         self._metadata: dict[tuple[str, int], tuple[ProviderMetadata, datetime]] = {}
+        self._versions: dict[tuple[str, int], IdpConfig] = {}
         self.jwks = JwksCache(lambda uri: client.fetch_json(uri, "JWK set"), clock)
 
     async def idp(self, idp_id: str) -> IdpConfig:
@@ -55,6 +57,22 @@ class IdpDirectory:
                 "no such identity provider, or it is disabled; ask POST /v1/sso/discover "
                 "with your email which ones you can use"
             )
+        return found
+
+    async def version(self, idp_id: str, version: int, *, fresh: bool = False) -> IdpConfig | None:
+        """The IdP as it was at ``version`` if that is (or, from the cache, was lately) its
+        current version and it is enabled; None otherwise. A version never changes once
+        stored, so a cached one is exact; whether it is still current the caller checks with
+        its next read (or asks ``fresh``)."""
+        cached = None if fresh else self._versions.get((idp_id, version))
+        if cached is not None:
+            return cached
+        found = await self._repository.get_idp(idp_id) if len(idp_id) <= 64 else None
+        if found is None or not found.enabled or found.version != version:
+            return None
+        if len(self._versions) >= MAX_CACHED_VERSIONS:
+            self._versions.pop(next(iter(self._versions)))
+        self._versions[(idp_id, version)] = found
         return found
 
     async def metadata(self, idp: IdpConfig) -> ProviderMetadata:
@@ -100,3 +118,4 @@ class IdpDirectory:
     def forget(self, idp: IdpConfig) -> None:
         """Drop what is cached of a changed or removed IdP."""
         self._metadata = {key: value for key, value in self._metadata.items() if key[0] != idp.id}
+        self._versions = {key: value for key, value in self._versions.items() if key[0] != idp.id}

@@ -66,27 +66,20 @@ class LoginDeps:
     async def sign_in(
         self,
         admission: Admission,
-        idp: IdpConfig,
+        idp_id: str,
         actor: Actor,
         *,
         client_id: str,
         session_id: str | None = None,
     ) -> TokenResponse:
-        """A session for the admitted person, ended when the IdP's configuration changes."""
-        tokens = await self.sessions.start(
+        """A session for the admitted person, ended when the IdP's configuration changes
+        (its ``signin`` audit event names the IdP)."""
+        return await self.sessions.start(
             admission.user,
             admission.org,
             admission.membership,
             actor,
             client_id=client_id,
-            idp_id=idp.id,
+            idp_id=idp_id,
             session_id=session_id,
         )
-        await self.identity.audit(
-            "sso.signin",
-            Actor(admission.user.id, actor.ip),
-            org_id=admission.org.id,
-            subject=admission.user.id,
-            idp_id=idp.id,
-        )
-        return tokens

@@ -14,6 +14,20 @@ from authgate.federation.models import (
     LoginTransaction,
     SsoSettings,
 )
+from authgate.identity.models import Membership, Organization, User
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    """What signing someone in through an IdP needs, read at once: the IdP's current version,
+    its organization (without its domains), and the person's link, user and membership."""
+
+    idp_version: int
+    idp_enabled: bool
+    org: Organization
+    identity: FederatedIdentity | None
+    user: User | None
+    membership: Membership | None
 
 
 class FederationRepository(Protocol):
@@ -74,6 +88,18 @@ class FederationRepository(Protocol):
 
     async def list_identities(self, user_id: str) -> list[FederatedIdentity]:
         """Every IdP account linked to a user."""
+        ...
+
+    async def member_view(
+        self,
+        idp_id: str,
+        *,
+        issuer: str | None = None,
+        subject: str | None = None,
+        user_id: str | None = None,
+    ) -> MemberView | None:
+        """The IdP's version and organization with the person named by the IdP account
+        (issuer, subject) or by ``user_id``; None when there is no such IdP."""
         ...
 
     async def add_transaction(self, transaction: LoginTransaction) -> None:

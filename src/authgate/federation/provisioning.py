@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from datetime import timedelta
 
 from authgate.crypto.randomness import new_id
 from authgate.errors import Conflict, ValidationFailed
 from authgate.federation.errors import (
+    InvalidSsoState,
     SsoAccessRequested,
     SsoAccountExists,
     SsoDenied,
@@ -40,6 +42,8 @@ from authgate.identity.join_requests import JoinRequestService
 from authgate.identity.models import Invite, Membership, Organization, Role, User
 from authgate.identity.organizations import check_name
 
+TOUCH_AFTER = timedelta(hours=1)
+"""A linked account's last sign-in is recorded at most this often (a write per login saved)."""
 NO_EMAIL = (
     "the identity provider did not vouch for an email address (a verified 'email' claim); "
     "ask its administrator to release it"
@@ -48,7 +52,8 @@ NO_EMAIL = (
 
 @dataclass(frozen=True, slots=True)
 class Admission:
-    """A person the IdP vouched for, admitted to the IdP's organization."""
+    """A person the IdP vouched for, admitted to the IdP's organization (``org`` may come
+    without its domains: a session needs its id and slug only)."""
 
     user: User
     org: Organization
@@ -71,27 +76,42 @@ class Provisioner:
         self._solutions = solutions
 
     async def admit(self, idp: IdpConfig, claims: IdTokenClaims, actor: Actor) -> Admission:
-        """The user and active membership to sign in, or an :class:`SsoDenied` saying why not."""
-        org = await self._deps.store.orgs.get(idp.org_id)
-        if org is None:
-            raise SsoDenied("the organization of this identity provider no longer exists")
+        """The user and active membership to sign in, or an :class:`SsoDenied` saying why not.
+
+        A returning member takes one read (:meth:`FederationRepository.member_view`), which
+        also confirms that the IdP is still the version the login started with.
+        """
         issuer, subject = claims.identity_key
-        identity = await self._repository.get_identity(issuer, subject)
-        user = await self._deps.store.users.get(identity.user_id) if identity else None
+        view = await self._repository.member_view(idp.id, issuer=issuer, subject=subject)
+        if view is None or not view.idp_enabled or view.idp_version != idp.version:
+            raise InvalidSsoState(
+                "the identity provider's configuration changed during the sign-in; start again"
+            )
+        user, membership = view.user, view.membership
         if user is None:
-            user = await self._new_person(idp, org, claims, actor)
+            user = await self._new_person(idp, await self._org(view.org), claims, actor)
+            membership = await self._deps.store.memberships.get(view.org.id, user.id)
         if user.disabled:
-            await self._denied(org, user.id, actor, "user disabled")
+            await self._denied(view.org, user.id, actor, "user disabled")
             raise SsoDenied("this account is disabled; ask an administrator")
-        membership = await self._deps.store.memberships.get(org.id, user.id)
         if membership is None:
+            org = await self._org(view.org)
             self._check_domain(idp, org, user.email)
             membership = await self._provision(org, user, actor)
         if not membership.role.is_active:
-            await self._denied(org, user.id, actor, "membership denied")
+            await self._denied(view.org, user.id, actor, "membership denied")
             raise SsoDenied("your access to this organization was withdrawn; ask an administrator")
-        await self._repository.touch_identity(issuer, subject, self._deps.now())
-        return Admission(user, org, membership)
+        now = self._deps.now()
+        if view.identity is not None and now - view.identity.last_login_at > TOUCH_AFTER:
+            await self._repository.touch_identity(issuer, subject, now)
+        return Admission(user, view.org, membership)
+
+    async def _org(self, found: Organization) -> Organization:
+        """The organization with its verified domains (the sign-in read leaves them out)."""
+        org = await self._deps.store.orgs.get(found.id)
+        if org is None:
+            raise SsoDenied("the organization of this identity provider no longer exists")
+        return org
 
     async def link(self, idp: IdpConfig, claims: IdTokenClaims, user_id: str, actor: Actor) -> None:
         """Link the IdP account to ``user_id``, whose session proved the account."""

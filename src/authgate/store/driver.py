@@ -21,6 +21,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy import Dialect
 from sqlalchemy.sql import Executable, Select
+from sqlalchemy.sql.dml import UpdateBase
 
 from authgate.errors import Conflict, ServiceUnavailable
 from authgate.store.database import UNAVAILABLE
@@ -61,10 +62,15 @@ class DriverStatement:
                 for name in order
             )
             results: tuple[_Processor, ...] = ()
+            returned: Any = ()
             if isinstance(self.statement, Select):
+                returned = self.statement.selected_columns
+            elif isinstance(self.statement, UpdateBase):
+                returned = self.statement.exported_columns  # UPDATE/DELETE … RETURNING
+            if returned:
                 results = tuple(
                     column.type.dialect_impl(dialect).result_processor(dialect, None)
-                    for column in self.statement.selected_columns
+                    for column in returned
                 )
             found = _Compiled(str(compiled), order, binds, results, compiled.construct_params)
             self._by_dialect[dialect.name] = found
@@ -152,6 +158,26 @@ async def fetch_row(
     async with _pg_connection(db) as connection:
         record = await connection.fetchrow(compiled.sql, *arguments)
     return None if record is None else _row(compiled, list(record.keys()), list(record.values()))
+
+
+async def fetch_written(
+    db: Database, statement: DriverStatement, values: Mapping[str, Any]
+) -> Row | None:
+    """The row one self-contained write returns (``UPDATE``/``DELETE … RETURNING``), or None;
+    on SQLite in one hand-off to the writer's thread, on PostgreSQL without a transaction."""
+    compiled = statement.compiled(db.engine.dialect)
+    arguments = _arguments(compiled, values)
+    if db.sqlite_driver is not None:
+
+        def write(connection: sqlite3.Connection) -> Row | None:
+            cursor = connection.execute(compiled.sql, arguments)
+            rows = cursor.fetchall()  # the statement completes only once its rows are read
+            if not rows:
+                return None
+            return _row(compiled, [column[0] for column in cursor.description], rows[0])
+
+        return await db.sqlite_driver.run(write)
+    return await fetch_row(db, statement, values)
 
 
 async def execute(

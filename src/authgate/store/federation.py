@@ -17,16 +17,15 @@ from authgate.crypto.envelope import SealedSecret
 from authgate.errors import Conflict
 from authgate.federation.directory import secret_context
 from authgate.federation.models import (
-    BrokerCode,
     Endpoints,
     FederatedIdentity,
     IdpConfig,
-    LoginTransaction,
     SsoSettings,
 )
 from authgate.store.driver import DriverStatement, fetch_row
 from authgate.store.rotation import live
 from authgate.store.session import Database
+from authgate.store.sso_logins import SqlSsoLogins
 from authgate.store.tables import (
     sso_codes,
     sso_identities,
@@ -41,6 +40,7 @@ from authgate.vault.models import WrappedKeyRow
 _i = sso_idps
 _s = sso_settings
 _SETTINGS = DriverStatement(select(_s).where(_s.c.org_id == bindparam("org_id")))
+_IDP = DriverStatement(select(_i).where(_i.c.id == bindparam("idp_id")))
 _id = sso_identities
 _l = sso_logins
 _c = sso_codes
@@ -123,11 +123,12 @@ def _idp_values(idp: IdpConfig) -> dict[str, Any]:
     }
 
 
-class SqlFederationRepository:
-    """:class:`authgate.federation.ports.FederationRepository` on SQL."""
+class SqlFederationRepository(SqlSsoLogins):
+    """:class:`authgate.federation.ports.FederationRepository` on SQL (logins, codes and the
+    sign-in read in :class:`SqlSsoLogins`)."""
 
     def __init__(self, db: Database) -> None:
-        self._db = db
+        super().__init__(db)
 
     # --- IdPs ---------------------------------------------------------------------------
 
@@ -152,7 +153,10 @@ class SqlFederationRepository:
             raise Conflict("the IdP was changed or removed meanwhile; read it again and retry")
 
     async def get_idp(self, idp_id: str) -> IdpConfig | None:
-        """By id."""
+        """By id (every SSO login reads it)."""
+        if self._db.driver_path:
+            found = await fetch_row(self._db, _IDP, {"idp_id": idp_id})
+            return None if found is None else _idp_from(found)
         return await self._one_idp(_i.c.id == idp_id)
 
     async def find_idp(self, org_id: str, name: str) -> IdpConfig | None:
@@ -264,50 +268,6 @@ class SqlFederationRepository:
             rows = (await conn.execute(query)).all()
         return [FederatedIdentity(**row._mapping) for row in rows]
 
-    # --- logins and codes ---------------------------------------------------------------
-
-    async def add_transaction(self, transaction: LoginTransaction) -> None:
-        """Record a login about to start."""
-        async with self._db.unique("this sign-in state was already used") as conn:
-            await conn.execute(insert(_l).values(**_login_values(transaction)))
-
-    async def take_transaction(self, state_hash: str, now: datetime) -> LoginTransaction | None:
-        """Delete and return the login if it has not expired."""
-        async with self._db.transaction() as conn:
-            row = (
-                await conn.execute(select(_l).where(_l.c.state_hash == state_hash))
-            ).one_or_none()
-            if row is None:
-                return None
-            # Deleting is the single use: of two concurrent takes, only one deletes the row.
-            taken = await conn.execute(delete(_l).where(_l.c.state_hash == state_hash))
-        if taken.rowcount != 1 or row.expires_at <= now:
-            return None
-        return LoginTransaction(**row._mapping)
-
-    async def add_code(self, code: BrokerCode) -> None:
-        """Record a one-time code."""
-        async with self._db.unique("this code was already issued") as conn:
-            await conn.execute(insert(_c).values(**_code_values(code)))
-
-    async def spend_code(self, code_hash: str, now: datetime, session_id: str) -> BrokerCode | None:
-        """Mark the code used by ``session_id`` if it is unspent and unexpired."""
-        statement = (
-            update(_c)
-            .where((_c.c.code_hash == code_hash) & _c.c.used_at.is_(None) & (_c.c.expires_at > now))
-            .values(used_at=now, session_id=session_id)
-            .returning(*_c.c)
-        )
-        async with self._db.connection() as conn:
-            row = (await conn.execute(statement)).one_or_none()
-        return None if row is None else BrokerCode(**row._mapping)
-
-    async def get_code(self, code_hash: str) -> BrokerCode | None:
-        """A code whatever its state."""
-        async with self._db.connection(write=False) as conn:
-            row = (await conn.execute(select(_c).where(_c.c.code_hash == code_hash))).one_or_none()
-        return None if row is None else BrokerCode(**row._mapping)
-
     async def prune(self, before: datetime) -> int:
         """Delete logins and codes that expired before ``before``."""
         async with self._db.connection() as conn:
@@ -355,11 +315,3 @@ class SqlFederationRepository:
         async with self._db.connection() as conn:
             result = await conn.execute(statement)
         return result.rowcount == 1
-
-
-def _login_values(transaction: LoginTransaction) -> dict[str, Any]:
-    return {column.name: getattr(transaction, column.name) for column in _l.c}
-
-
-def _code_values(code: BrokerCode) -> dict[str, Any]:
-    return {column.name: getattr(code, column.name) for column in _c.c}

@@ -106,8 +106,14 @@ class SessionService:
         secret = new_secret()
         first = RefreshToken(self._deps.keyed.digest(secret), family.id, now, self._expiry(family))
         await self._refresh_tokens.create_family(family, first)
+        via = {"idp_id": idp_id} if idp_id is not None else {}
         await self._deps.audit(
-            "signin", Actor(user.id, actor.ip), org_id=org.id, subject=user.id, client_id=client_id
+            "signin",
+            Actor(user.id, actor.ip),
+            org_id=org.id,
+            subject=user.id,
+            client_id=client_id,
+            **via,
         )
         access = self._access.issue(
             subject=user.id,
