@@ -26,6 +26,7 @@ import passthrough
 import report
 import signedfetch_verify
 import sql_bench
+import sso_bench
 from loadgen import SIGNIN_CONNECTIONS, WRK_THREADS, Load, run_wrk
 from report import Row
 from servers import (
@@ -41,7 +42,7 @@ from servers import (
     token_format,
 )
 
-PARTS = ("tokens", "jsonata", "rest", "gateway", "signedfetch", "sql", "client")
+PARTS = ("tokens", "jsonata", "rest", "gateway", "signedfetch", "sql", "client", "sso")
 
 
 class Bench:
@@ -126,6 +127,8 @@ class Bench:
             self.stage("SQL functions", lambda: sql_bench.measure(self))
         if "client" in self.args.only:
             self.stage("device client", lambda: client_bench.measure(self))
+        if "sso" in self.args.only:
+            self.stage("SSO", lambda: sso_bench.measure(self))
 
     def tokens(self, databases: list[Database]) -> None:
         inproc_env = authgate_env(Database.sqlite(self.work / "inproc"), 0)
@@ -237,7 +240,8 @@ def parse_args() -> argparse.Namespace:
         help="only this part (repeatable; default all): tokens (grants, sign-ins, token "
         "checks), jsonata (Python vs JavaScript), rest (the REST pass-through), gateway (signed "
         "fetch round trips), signedfetch (the home-server kit's verifier vs oauthlib's), sql (SQL "
-        "functions vs asyncpg), client (local execution on the device into SQLite)",
+        "functions vs asyncpg), client (local execution on the device into SQLite), sso "
+        "(brokered SSO logins: callback with a code to tokens)",
     )  # fmt: skip
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
     parser.add_argument(

@@ -4,6 +4,7 @@ email already has an account."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -79,6 +80,24 @@ async def test_the_same_idp_account_signs_in_as_the_same_user(acme: SsoOrg) -> N
     first_me = (await acme.ag.me(first["access_token"])).json()
     second_me = (await acme.ag.me(second["access_token"])).json()
     assert first_me["id"] == second_me["id"]
+
+
+async def test_concurrent_first_logins_of_one_person_both_succeed(acme: SsoOrg) -> None:
+    login = await person(acme, unique_login("twice"))
+    first, first_callback = await acme.to_callback(login)
+    second, second_callback = await acme.to_callback(login)
+
+    answers = await asyncio.gather(
+        acme.ag.client.get(first_callback), acme.ag.client.get(second_callback)
+    )
+
+    codes = [query_of(answer.headers["location"]).get("code") for answer in answers]
+    assert all(codes), [answer.headers["location"] for answer in answers]
+    tokens = [
+        await acme.redeem(app, code) for app, code in zip((first, second), codes, strict=True)
+    ]
+    ids = {(await acme.ag.me(t.json()["access_token"])).json()["id"] for t in tokens}
+    assert len(ids) == 1
 
 
 async def test_the_idp_gets_state_nonce_and_pkce_of_authgates_own(acme: SsoOrg) -> None:

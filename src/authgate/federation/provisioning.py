@@ -89,7 +89,15 @@ class Provisioner:
             )
         user, membership = view.user, view.membership
         if user is None:
-            user = await self._new_person(idp, await self._org(view.org), claims, actor)
+            try:
+                user = await self._new_person(idp, await self._org(view.org), claims, actor)
+            except Conflict:
+                # A concurrent first sign-in of the same IdP account created the user: use
+                # it. (An existing account of the same email is no such case: re-raised.)
+                again = await self._repository.member_view(idp.id, issuer=issuer, subject=subject)
+                if again is None or again.user is None:
+                    raise
+                user = again.user
             membership = await self._deps.store.memberships.get(view.org.id, user.id)
         if user.disabled:
             await self._denied(view.org, user.id, actor, "user disabled")
