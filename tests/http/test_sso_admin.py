@@ -245,3 +245,15 @@ async def test_the_secret_is_stored_sealed_and_audited_by_name_only(acme: SsoOrg
     database = acme.ag.data_dir / "authgate.db"
     if database.exists():
         assert CLIENT_SECRET.encode() not in database.read_bytes()
+
+
+async def test_openapi_has_no_secret_field_in_views_and_no_secret_in_examples(ag: Authgate) -> None:
+    document = (await ag.client.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+
+    assert "clientSecret" not in schemas["IdpView"]["properties"]
+    assert schemas["IdpBody"]["examples"][0]["clientSecret"].startswith("<")
+    paths = document["paths"]
+    assert {"put", "get", "delete"} <= set(paths["/v1/orgs/{org}/sso/idps/{name}"])
+    assert "/v1/sso/discover" in paths
+    assert "/v1/sso/token" in paths
