@@ -20,6 +20,9 @@ from authgate.federation.ports import FederationRepository, IdpClient
 
 METADATA_MAX_AGE = timedelta(hours=1)
 MAX_CACHED_VERSIONS = 1024
+FAILURE_PAUSE = timedelta(seconds=30)
+"""After the metadata could not be read, answer from the failure for this long (discovery
+and logins must not each wait for an unreachable IdP)."""
 SECRET_ROW = "sso_idp"
 
 
@@ -47,6 +50,7 @@ class IdpDirectory:
         self._max_age = metadata_max_age
         self._metadata: dict[tuple[str, int], tuple[ProviderMetadata, datetime]] = {}
         self._versions: dict[tuple[str, int], IdpConfig] = {}
+        self._failures: dict[tuple[str, int], tuple[str, datetime]] = {}
         self.jwks = JwksCache(lambda uri: client.fetch_json(uri, "JWK set"), clock)
 
     async def idp(self, idp_id: str) -> IdpConfig:
@@ -81,10 +85,19 @@ class IdpDirectory:
         cached = self._metadata.get((idp.id, idp.version))
         if cached is not None and now - cached[1] < self._max_age:
             return cached[0]
+        failed = self._failures.get((idp.id, idp.version))
+        if failed is not None and now - failed[1] < FAILURE_PAUSE:
+            raise IdpUnavailable(failed[0])  # asked again within the pause: no new request
         try:
             found = await self.discover(idp.type, idp.issuer, idp.endpoints)
         except InvalidIdpConfig as exc:
-            raise IdpUnavailable(f"the IdP's metadata is not usable: {exc.message}") from None
+            message = f"the IdP's metadata is not usable: {exc.message}"
+            self._failures[(idp.id, idp.version)] = (message, now)
+            raise IdpUnavailable(message) from None
+        except IdpUnavailable as exc:
+            self._failures[(idp.id, idp.version)] = (exc.message, now)
+            raise
+        self._failures.pop((idp.id, idp.version), None)
         self._metadata = {key: value for key, value in self._metadata.items() if key[0] != idp.id}
         self._metadata[(idp.id, idp.version)] = (found, now)
         return found
@@ -119,3 +132,4 @@ class IdpDirectory:
         """Drop what is cached of a changed or removed IdP."""
         self._metadata = {key: value for key, value in self._metadata.items() if key[0] != idp.id}
         self._versions = {key: value for key, value in self._versions.items() if key[0] != idp.id}
+        self._failures = {key: value for key, value in self._failures.items() if key[0] != idp.id}
