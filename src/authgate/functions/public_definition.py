@@ -64,8 +64,6 @@ def _parameters(parameters: object) -> dict[str, Any]:
     if not isinstance(parameters, Mapping):
         raise InvalidSolutionDocument("a function's parameters are not an object")
     return {
-        name: {"value": None, "credential": None, **value}
-        if isinstance(value, Mapping)
-        else value
+        name: {"value": None, "credential": None, **value} if isinstance(value, Mapping) else value
         for name, value in parameters.items()
     }
