@@ -144,11 +144,10 @@ class Settings(BaseSettings):
         description="Seconds a home server has to begin answering, then between pieces.",
     )
 
-    @field_validator("egress_allowed_hosts", mode="before")
+    @field_validator("egress_allowed_hosts", "sql_allowed_hosts", mode="before")
     @classmethod
     def _split_allowed_hosts(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = [part.strip() for part in value.split(",") if part.strip()]
+        value = _comma_list(value)
         if isinstance(value, list | tuple):
             for entry in value:
                 _check_egress_host(str(entry))
@@ -209,16 +208,6 @@ class Settings(BaseSettings):
         "unset, SQLite connections are refused.",
     )
 
-    @field_validator("sql_allowed_hosts", mode="before")
-    @classmethod
-    def _split_sql_hosts(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = [part.strip() for part in value.split(",") if part.strip()]
-        if isinstance(value, list | tuple):
-            for entry in value:
-                _check_egress_host(str(entry))
-        return value
-
     # SSO
     sso_redirect_uris: tuple[str, ...] = Field(
         default=("http://127.0.0.1/callback", "http://[::1]/callback"),
@@ -230,8 +219,7 @@ class Settings(BaseSettings):
     @field_validator("sso_redirect_uris", mode="before")
     @classmethod
     def _split_redirect_uris(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = [part.strip() for part in value.split(",") if part.strip()]
+        value = _comma_list(value)
         if isinstance(value, list | tuple):
             for entry in value:
                 _check_redirect_uri(str(entry))
@@ -369,6 +357,13 @@ def _check_redirect_uri(entry: str) -> None:
 
 
 _EGRESS_HOST_NAME = re.compile(r"[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*\.?")
+
+
+def _comma_list(value: object) -> object:
+    """A comma-separated setting as its entries (other values unchanged, for pydantic)."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
 
 
 def _check_egress_host(entry: str) -> None:
