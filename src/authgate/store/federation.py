@@ -26,14 +26,8 @@ from authgate.store.driver import DriverStatement, fetch_row
 from authgate.store.rotation import live
 from authgate.store.session import Database
 from authgate.store.sso_logins import SqlSsoLogins
-from authgate.store.tables import (
-    sso_codes,
-    sso_identities,
-    sso_idps,
-    sso_logins,
-    sso_settings,
-    token_families,
-)
+from authgate.store.sso_tables import sso_codes, sso_identities, sso_idps, sso_logins, sso_settings
+from authgate.store.tables import token_families
 from authgate.store.vault_connections import sealed_from
 from authgate.vault.models import WrappedKeyRow
 

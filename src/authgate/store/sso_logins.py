@@ -19,15 +19,8 @@ from authgate.federation.ports import MemberView
 from authgate.identity.models import Membership, Organization, User
 from authgate.store.driver import DriverStatement, execute, fetch_row, fetch_written
 from authgate.store.session import Database
-from authgate.store.tables import (
-    memberships,
-    organizations,
-    sso_codes,
-    sso_identities,
-    sso_idps,
-    sso_logins,
-    users,
-)
+from authgate.store.sso_tables import sso_codes, sso_identities, sso_idps, sso_logins
+from authgate.store.tables import memberships, organizations, users
 
 _l = sso_logins
 _c = sso_codes
