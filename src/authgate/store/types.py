@@ -47,7 +47,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 class StrEnumType(TypeDecorator[E], Generic[E]):
     """A :class:`enum.StrEnum` stored as its short string value."""
 
-    impl = String(16)
+    # The class, not an instance: SQLAlchemy builds the column type from it with ``length``.
+    impl = String
     cache_ok = True
 
     def __init__(self, enum_class: type[E], length: int = 16) -> None:
