@@ -27,9 +27,9 @@ from authgate.functions.ports import SolutionRole
 from authgate.identity.models import DomainJoin, RequestStatus, Role, TokenPurpose
 from authgate.signedfetch.registry import ContainerKeyType
 from authgate.signedfetch.signature import SignatureMethod
+from authgate.store.provider_tables import PROVIDER_TABLES as PROVIDER_TABLES
 from authgate.store.schema import EMAIL, HASH, ID
 from authgate.store.schema import fk as _fk
-from authgate.store.provider_tables import PROVIDER_TABLES as PROVIDER_TABLES
 from authgate.store.schema import metadata as metadata
 from authgate.store.sso_tables import SSO_TABLES as SSO_TABLES
 from authgate.store.types import JsonType, StrEnumType, UtcDateTime
