@@ -3,7 +3,7 @@ OpenID Connect Core §3.1.2.6, RFC 9126 §2.3) and the page-only redirect URI er
 
 from __future__ import annotations
 
-from authgate.errors import OAuthError
+from authgate.errors import BadRequest, OAuthError
 
 
 class InvalidRedirect(OAuthError):
@@ -72,3 +72,10 @@ class InvalidRedirectUriMetadata(OAuthError):
     """RFC 7591 §3.2.2: a registration with an unacceptable redirect URI."""
 
     code = "invalid_redirect_uri"
+
+
+class StaleAuthorization(BadRequest):
+    """A sign-in or consent form whose request expired, was altered, or belongs to
+    another browser session: the person starts again from the app."""
+
+    code = "authorization_request_expired"

@@ -15,6 +15,8 @@ class TokenResponse:
     scope: str
     refresh_token: str | None = None
     organization: str | None = None
+    id_token: str | None = None
+    """OpenID Connect Core §3.1.3.3: for an authorization code whose scope holds ``openid``."""
 
     def as_json(self) -> dict[str, Any]:
         """The JSON body; ``token_type`` is always Bearer."""
@@ -28,4 +30,6 @@ class TokenResponse:
             body["refresh_token"] = self.refresh_token
         if self.organization is not None:
             body["organization"] = self.organization
+        if self.id_token is not None:
+            body["id_token"] = self.id_token
         return body
