@@ -58,7 +58,7 @@ def test_a_request_sealed_for_one_browser_session_does_not_open_for_another() ->
     "mangle",
     [
         lambda s: s[:-2] + "AA",
-        lambda s: "A" + s[1:],
+        lambda s: "B" + s[1:],
         lambda s: s[:20],
         lambda s: "",
         lambda s: s + "!",
