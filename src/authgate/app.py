@@ -62,6 +62,7 @@ from authgate.identity.ports import AttemptCounter
 from authgate.identity.signin import Authenticator
 from authgate.identity.throttle import SignInThrottle
 from authgate.mail import BackgroundMailer, SmtpMailer, build_mailer
+from authgate.provider.device import DeviceGrantClients
 from authgate.signedfetch.admin import RegistryAdmin
 from authgate.signedfetch.gateway import Gateway
 from authgate.signedfetch.lookup import RegistryLookup
@@ -328,7 +329,7 @@ def _device_services(
             sessions,
             authenticator,
             verification_uri=f"{deps.public_url}/device",
-            allows_client=lambda client_id: client_id == DEVICE_CLIENT_ID,
+            clients=DeviceGrantClients(None, own_client_id=DEVICE_CLIENT_ID),
         ),
         "device_credentials": DeviceCredentials(
             solutions, DeviceCredentialIssuer(deps, store.vault, envelope, connections)

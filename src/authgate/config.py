@@ -81,6 +81,13 @@ class Settings(BaseSettings):
     invite_ttl: int = Field(default=7 * 86400, ge=300)
     verification_ttl: int = Field(default=86400, ge=300)
     reset_ttl: int = Field(default=3600, ge=300)
+    provider_session_ttl: int = Field(
+        default=8 * 3600,
+        ge=300,
+        le=30 * 86400,
+        description="How long a sign-in at authgate's pages lasts in the browser before the "
+        "next app asks the person to sign in again (seconds).",
+    )
 
     argon2_memory_kib: int = Field(default=OWASP_ARGON2_MIN_MEMORY_KIB)
     argon2_time_cost: int = Field(default=OWASP_ARGON2_MIN_TIME_COST)

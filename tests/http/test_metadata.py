@@ -18,13 +18,17 @@ async def test_both_discovery_documents_agree(ag: Authgate) -> None:
     document = openid.json()
     assert document["issuer"] == BASE_URL
     assert set(document["grant_types_supported"]) == {
+        "authorization_code",
         "refresh_token",
         "client_credentials",
         "urn:ietf:params:oauth:grant-type:device_code",
     }
     assert "password" not in document["grant_types_supported"]
     assert "implicit" not in document["grant_types_supported"]
-    assert document["id_token_signing_alg_values_supported"] == ["EdDSA"]
+    assert document["id_token_signing_alg_values_supported"] == ["EdDSA", "RS256"]
+    assert document["response_types_supported"] == ["code"]
+    assert document["code_challenge_methods_supported"] == ["S256"]
+    assert document["authorization_response_iss_parameter_supported"] is True
     for key in (*ENDPOINT_KEYS, "jwks_uri"):
         assert document[key].startswith(BASE_URL + "/"), key
 

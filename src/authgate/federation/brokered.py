@@ -273,10 +273,42 @@ class BrokeredLogin:
         actor: Actor,
     ) -> TokenResponse:
         """authgate's tokens for a one-time code (RFC 6749 §4.1.3 with RFC 7636 §4.6)."""
+        session_id = new_id()
+        admission, idp_id, client = await self._admitted(
+            code, code_verifier, redirect_uri, client_id, session_id, actor
+        )
+        return await self._deps.sign_in(
+            admission, idp_id, actor, client_id=client, session_id=session_id
+        )
+
+    async def admit(
+        self,
+        *,
+        code: str,
+        code_verifier: str | None,
+        redirect_uri: str | None,
+        client_id: str | None,
+        actor: Actor,
+    ) -> tuple[Admission, str]:
+        """The person a one-time code vouches for, and the IdP that did, without starting
+        a device session: for authgate's own pages, which sign the browser in instead."""
+        admission, idp_id, _ = await self._admitted(
+            code, code_verifier, redirect_uri, client_id, new_id(), actor
+        )
+        return admission, idp_id
+
+    async def _admitted(
+        self,
+        code: str,
+        code_verifier: str | None,
+        redirect_uri: str | None,
+        client_id: str | None,
+        session_id: str,
+        actor: Actor,
+    ) -> tuple[Admission, str, str]:
         if not code or len(code) > MAX_STATE_CHARS:
             raise InvalidGrant(INVALID_CODE)
         code_hash = self._deps.derived("code", code)
-        session_id = new_id()
         now = self._deps.identity.now()
         found = await self._deps.repository.spend_code(code_hash, now, session_id)
         if found is None:
@@ -300,10 +332,8 @@ class BrokeredLogin:
             or not view.membership.role.is_active
         ):
             raise InvalidGrant(INVALID_CODE)
-        return await self._deps.sign_in(
-            Admission(view.user, view.org, view.membership), found.idp_id, actor,
-            client_id=found.client_id, session_id=session_id,
-        )  # fmt: skip
+        admission = Admission(view.user, view.org, view.membership)
+        return admission, found.idp_id, found.client_id
 
     async def _replayed(self, code_hash: str, actor: Actor) -> None:
         spent = await self._deps.repository.get_code(code_hash)

@@ -35,6 +35,8 @@ from authgate.http.routes import (
     oauth,
     orgs,
     pages,
+    provider_authorize,
+    provider_endpoints,
     signed_fetch,
     solutions,
     sso,
@@ -58,6 +60,8 @@ def build_fastapi(lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None
     for module in (*routers, signed_fetch, connections, pages, device, device_credentials):
         app.include_router(module.router)
     for module in (sso, sso_admin):  # single sign-on through organizations' IdPs
+        app.include_router(module.router)
+    for module in (provider_authorize, provider_endpoints):  # authgate as an OpenID provider
         app.include_router(module.router)
     install_error_handlers(app)
     return app

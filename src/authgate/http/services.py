@@ -16,6 +16,7 @@ from authgate.identity.deps import IdentityDeps
 from authgate.identity.invites import InviteService
 from authgate.identity.join_requests import JoinRequestService
 from authgate.identity.organizations import OrganizationService
+from authgate.provider.service import Provider
 from authgate.signedfetch.admin import RegistryAdmin
 from authgate.signedfetch.gateway import Gateway
 from authgate.signedfetch.ports import HomeServers
@@ -57,3 +58,5 @@ class Services:
     device_credentials: DeviceCredentials | None = None
     # SSO federation: organizations' IdPs.
     federation: Federation | None = None
+    # authgate as an OAuth 2.0 / OpenID provider for registered apps.
+    provider: Provider | None = None

@@ -12,14 +12,13 @@ OAuth provider can offer the same grant to its registered public clients.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from authgate.crypto.randomness import new_id, new_secret
-from authgate.errors import InvalidClient, InvalidGrant, NotFound
+from authgate.errors import InvalidClient, InvalidGrant, NoActiveMembership, NotFound
 from authgate.identity.deps import Actor, IdentityDeps
 from authgate.identity.models import Organization, User
 from authgate.identity.signin import Authenticator
@@ -41,6 +40,16 @@ GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 DEFAULT_TTL = 600
 DEFAULT_INTERVAL = 5
 UNKNOWN_CODE = "this code is unknown, expired or already used; start again on the device"
+
+
+class DeviceClients(Protocol):
+    """Which clients may use the grant, and in which organization their sessions are."""
+
+    async def check(self, client_id: str, scope: str | None) -> None:
+        """Raise InvalidClient (or InvalidScope) unless the client may ask for ``scope``."""
+
+    async def organization_of(self, client_id: str) -> str | None:
+        """The organization a client's sessions must be in; None for any of the person's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +87,7 @@ class DeviceAuthorizations:
         authenticator: Authenticator,
         *,
         verification_uri: str,
-        allows_client: Callable[[str], bool],
+        clients: DeviceClients,
         ttl: int = DEFAULT_TTL,
         interval: int = DEFAULT_INTERVAL,
     ) -> None:
@@ -87,16 +96,15 @@ class DeviceAuthorizations:
         self._sessions = sessions
         self._authenticator = authenticator
         self._verification_uri = verification_uri
-        self._allows_client = allows_client
+        self._clients = clients
         self._ttl = timedelta(seconds=ttl)
         self._interval = interval
 
     async def start(self, client_id: str, scope: str | None) -> DeviceAuthorizationResponse:
         """§3.1: a new device code and user code for ``client_id``."""
-        if not client_id or not self._allows_client(client_id):
-            raise InvalidClient(
-                f"client '{client_id[:64]}' may not use the device authorization grant"
-            )
+        if not client_id:
+            raise InvalidClient("client_id is required")
+        await self._clients.check(client_id, scope)
         device_code, user_code = new_secret(), new_user_code()
         now = self._deps.now()
         # Requests are rare and their rows small: each start clears those long expired.
@@ -145,6 +153,12 @@ class DeviceAuthorizations:
         """§3.3: ``user`` (signed in, with the organization the session will be in) allows
         or denies the device that shows ``user_code``."""
         found = await self.pending(user_code)
+        if allow:
+            required = await self._clients.organization_of(found.client_id)
+            if required is not None and (org is None or org.id != required):
+                raise NoActiveMembership(
+                    "this app belongs to an organization you are not signed in to; sign in there"
+                )
         status = DeviceCodeStatus.APPROVED if allow else DeviceCodeStatus.DENIED
         org_id = org.id if org is not None and allow else None
         if not await self._repository.decide(found.id, status, user.id, org_id, self._deps.now()):
@@ -170,11 +184,14 @@ class DeviceAuthorizations:
     ) -> Organization | None:
         """The verification page: check the code, sign the person in with their password
         (throttled like any sign-in), then :meth:`decide`. The organization when allowed."""
-        await self.pending(user_code)  # an unknown code fails before any password work
+        # An unknown code fails before any password work.
+        found = await self.pending(user_code)
         user = await self._authenticator.authenticate(email, password, actor)
         org = None
         if allow:
-            org, _ = await self._sessions.organization_for(user, organization)
+            # A registered app serves its own organization; the device client, any.
+            required = await self._clients.organization_of(found.client_id)
+            org, _ = await self._sessions.organization_for(user, required or organization)
         await self.decide(user_code, user, org, allow=allow, actor=actor)
         return org
 

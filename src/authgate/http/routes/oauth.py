@@ -13,8 +13,12 @@ from authgate.http.deps import ServicesDep, client_ip
 from authgate.http.errors import NO_STORE
 from authgate.http.oauth_forms import client_credentials, parse_form
 from authgate.http.services import Services
-from authgate.http.token_endpoint import GRANT_TYPES, token_request
+from authgate.http.token_endpoint import GRANT_TYPES, is_app_client, token_request
 from authgate.identity.deps import Actor
+from authgate.provider.authorization import PROMPTS
+from authgate.provider.browser_sessions import ACR_VALUES
+from authgate.provider.claims import supported_claims
+from authgate.provider.id_tokens import ALGORITHMS as ID_TOKEN_ALGORITHMS
 from authgate.tokens.sessions import DEVICE_CLIENT_ID
 
 router = APIRouter(tags=["oauth"])
@@ -53,7 +57,12 @@ async def revoke(request: Request, services: ServicesDep) -> Response:
         raise OAuthError("token is required")
     credentials = client_credentials(form, request.headers.get("authorization"))
     actor = Actor(None, client_ip(request))
-    if credentials.client_secret is not None:
+    if services.provider is not None and is_app_client(credentials.client_id):
+        app = await services.provider.clients.authenticate(
+            credentials.client_id, credentials.client_secret
+        )
+        client_id = app.client_id
+    elif credentials.client_secret is not None:
         client = await services.clients.authenticate(
             credentials.client_id or "", credentials.client_secret
         )
@@ -94,50 +103,47 @@ async def jwks(services: ServicesDep) -> JSONResponse:
 
 
 def metadata(services: Services) -> dict[str, Any]:
-    """What RFC 8414 and OpenID Connect Discovery describe, limited to what is implemented."""
+    """What RFC 8414 and OpenID Connect Discovery 1.0 §3 describe, limited to what is
+    implemented (every endpoint listed answers; every value listed is accepted)."""
     issuer = services.settings.issuer
-    return {
+    secret_methods = ["client_secret_basic", "client_secret_post"]
+    document: dict[str, Any] = {
         "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/oauth/authorize",
         "token_endpoint": f"{issuer}/oauth/token",
+        "userinfo_endpoint": f"{issuer}/oauth/userinfo",
+        "end_session_endpoint": f"{issuer}/oauth/logout",
+        "pushed_authorization_request_endpoint": f"{issuer}/oauth/par",
         "revocation_endpoint": f"{issuer}/oauth/revoke",
         "introspection_endpoint": f"{issuer}/oauth/introspect",
-        "jwks_uri": f"{issuer}/.well-known/jwks.json",
         "device_authorization_endpoint": f"{issuer}/oauth/device_authorization",
+        "jwks_uri": f"{issuer}/.well-known/jwks.json",
         "grant_types_supported": list(GRANT_TYPES),
-        "response_types_supported": [],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": ["S256"],
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "token_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-            "none",
-        ],
-        "revocation_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-            "none",
-        ],
-        "introspection_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-        ],
+        "prompt_values_supported": sorted(PROMPTS),
+        "acr_values_supported": list(ACR_VALUES),
+        "token_endpoint_auth_methods_supported": [*secret_methods, "none"],
+        "revocation_endpoint_auth_methods_supported": [*secret_methods, "none"],
+        "introspection_endpoint_auth_methods_supported": secret_methods,
+        "pushed_authorization_request_endpoint_auth_methods_supported": [*secret_methods, "none"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["EdDSA"],
-        "token_endpoint_auth_signing_alg_values_supported": [],
-        "claims_supported": [
-            "iss",
-            "sub",
-            "aud",
-            "exp",
-            "iat",
-            "jti",
-            "client_id",
-            "scope",
-            "org",
-            "roles",
-            "sid",
-        ],
+        "id_token_signing_alg_values_supported": sorted(ID_TOKEN_ALGORITHMS),
+        "claims_supported": supported_claims(),
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "require_pushed_authorization_requests": False,
+        "authorization_response_iss_parameter_supported": True,
+        "frontchannel_logout_supported": False,
+        "backchannel_logout_supported": False,
         "authgate_login_endpoint": f"{issuer}/v1/auth/login",
     }
+    if getattr(services.settings, "provider_dynamic_registration", False):
+        document["registration_endpoint"] = f"{issuer}/oauth/register"
+    return document
 
 
 @router.get("/.well-known/openid-configuration")

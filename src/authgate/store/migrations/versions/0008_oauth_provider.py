@@ -97,9 +97,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("uri_hash", name="pk_oauth_pushed_requests"),
         _fk("oauth_pushed_requests", "client_id", "oauth_clients.client_id"),
     )
-    op.create_index(
-        "ix_oauth_pushed_requests_expires_at", "oauth_pushed_requests", ["expires_at"]
-    )
+    op.create_index("ix_oauth_pushed_requests_expires_at", "oauth_pushed_requests", ["expires_at"])
     op.create_table(
         "oauth_consents",
         sa.Column("user_id", ID, nullable=False),
