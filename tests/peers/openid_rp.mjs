@@ -18,9 +18,9 @@
 // Commands:
 //   discover {rp, issuer, client_id, client_secret?, auth?, metadata?}  → server metadata
 //     auth: client_secret_basic (default with a secret) | client_secret_post | none
-//   authorization_url {rp, redirect_uri, scope, params?, par?, nonce?}
-//     → {url, state, nonce, code_verifier} (PKCE S256, fresh state and nonce; nonce: false
-//       sends none; par: true pushes the request first, RFC 9126)
+//   authorization_url {rp, redirect_uri, scope, params?, par?}
+//     → {url, state, nonce, code_verifier} (PKCE S256, fresh state and nonce; par: true
+//       pushes the request first, RFC 9126)
 //   code_grant {rp, callback_url, code_verifier, state, nonce, max_age?}
 //     → {tokens, claims, at_hash_checked}
 //   refresh {rp, refresh_token, params?} → {tokens, claims}
@@ -95,24 +95,24 @@ const operations = {
     return configured.serverMetadata();
   },
 
-  async authorization_url({ rp, redirect_uri, scope, params, par, nonce }) {
+  async authorization_url({ rp, redirect_uri, scope, params, par }) {
     const configured = config(rp);
     const code_verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
-    const chosenNonce = nonce === false ? undefined : client.randomNonce();
+    const nonce = client.randomNonce();
     const parameters = {
       redirect_uri,
       scope,
       code_challenge: await client.calculatePKCECodeChallenge(code_verifier),
       code_challenge_method: 'S256',
       state,
-      ...(chosenNonce ? { nonce: chosenNonce } : {}),
+      nonce,
       ...(params || {}),
     };
     const url = par
       ? await client.buildAuthorizationUrlWithPAR(configured, parameters)
       : client.buildAuthorizationUrl(configured, parameters);
-    return { url: url.href, state, nonce: chosenNonce ?? null, code_verifier };
+    return { url: url.href, state, nonce, code_verifier };
   },
 
   async code_grant({ rp, callback_url, code_verifier, state, nonce, max_age }) {

@@ -131,20 +131,25 @@ class OpenIdRp:
         rp: str,
         redirect_uri: str,
         scope: str,
-        *,
-        par: bool = False,
-        nonce: bool = True,
         **params: str,
     ) -> AuthorizationRequest:
-        """An authorization request with PKCE S256, state and nonce (pushed with ``par``)."""
+        """An authorization request with PKCE S256, state and nonce."""
+        answer = await self.call(
+            "authorization_url", rp=rp, redirect_uri=redirect_uri, scope=scope, params=params
+        )
+        return AuthorizationRequest(**answer)
+
+    async def pushed_authorization_url(
+        self, rp: str, redirect_uri: str, scope: str, **params: str
+    ) -> AuthorizationRequest:
+        """The same request pushed first (RFC 9126): the URL holds its ``request_uri``."""
         answer = await self.call(
             "authorization_url",
             rp=rp,
             redirect_uri=redirect_uri,
             scope=scope,
             params=params,
-            par=par,
-            nonce=nonce,
+            par=True,
         )
         return AuthorizationRequest(**answer)
 

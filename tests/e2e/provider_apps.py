@@ -1,0 +1,139 @@
+"""A real `authgate serve` set up as an OpenID provider for third-party apps: an organization,
+its owner (who signs in on the pages with a password), and apps registered by that owner.
+
+:func:`provider_deployment` starts it for a test module; :meth:`Deployment.register` adds a
+client through the admin API or the ``authgate oauth-client create`` command, and returns its
+id and (for confidential clients) the secret shown once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.e2e.servers import Server, base_env, cli
+
+ORG = "acme"
+OWNER = "owner@acme.test"
+APP = "https://rp.example.test"
+"""The apps' origin: the browser stops at their redirects and never loads them."""
+CALLBACK = f"{APP}/callback"
+SIGNED_OUT = f"{APP}/signed-out"
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A client as its developer keeps it."""
+
+    client_id: str
+    client_secret: str | None
+    answer: dict[str, Any]
+    """The full registration answer (never holding a secret but the one shown once)."""
+
+
+@dataclass
+class Deployment:
+    """The running server and its owner's credentials."""
+
+    server: Server
+    env: dict[str, str]
+    password: str
+    owner_token: str
+    owner_id: str
+
+    @property
+    def data_dir(self) -> Path:
+        """Where the server keeps its database and outbox."""
+        return Path(self.env["AUTHGATE_DATA_DIR"])
+
+    @property
+    def issuer(self) -> str:
+        """The issuer: the server's public URL."""
+        return self.server.url
+
+    def register(
+        self,
+        name: str,
+        *,
+        client_type: str = "confidential",
+        grants: tuple[str, ...] = ("authorization_code", "refresh_token"),
+        scopes: tuple[str, ...] = ("openid", "profile", "email", "offline_access"),
+        redirect_uris: tuple[str, ...] = (CALLBACK,),
+        post_logout_redirect_uris: tuple[str, ...] = (SIGNED_OUT,),
+        via: str = "api",
+        **extra: Any,
+    ) -> Registered:
+        """Register an app with the organization, through the API or the CLI."""
+        if via == "cli":
+            return self._register_cli(name, client_type, grants, scopes, redirect_uris)
+        body: dict[str, Any] = {
+            "name": name,
+            "client_type": client_type,
+            "grant_types": list(grants),
+            "scopes": list(scopes),
+            "redirect_uris": list(redirect_uris),
+            "post_logout_redirect_uris": list(post_logout_redirect_uris),
+            **extra,
+        }
+        response = httpx.post(
+            f"{self.issuer}/v1/orgs/{ORG}/oauth-clients",
+            json=body,
+            headers={"authorization": f"Bearer {self.owner_token}"},
+            timeout=30,
+        )
+        assert response.status_code == 201, response.text
+        answer: dict[str, Any] = response.json()
+        return Registered(answer["client_id"], answer.get("client_secret"), answer)
+
+    def _register_cli(
+        self,
+        name: str,
+        client_type: str,
+        grants: tuple[str, ...],
+        scopes: tuple[str, ...],
+        redirect_uris: tuple[str, ...],
+    ) -> Registered:
+        args = ["oauth-client", "create", "--org", ORG, "--name", name, "--type", client_type]
+        for uri in redirect_uris:
+            args += ["--redirect-uri", uri]
+        for grant in grants:
+            args += ["--grant", grant]
+        for scope in scopes:
+            args += ["--scope", scope]
+        done = cli(self.env, *args, "--json")
+        assert done.returncode == 0, done.stderr + done.stdout
+        answer: dict[str, Any] = json.loads(done.stdout)
+        return Registered(answer["client_id"], answer.get("client_secret"), answer)
+
+
+@contextmanager
+def provider_deployment(directory: Path, **settings: str) -> Iterator[Deployment]:
+    """Bootstrap an organization and its owner, and run `authgate serve` for the block."""
+    env = base_env(directory / "data", **settings)
+    boot = cli(env, "admin", "bootstrap", "--email", OWNER, "--org", ORG, "--generate-password")
+    assert boot.returncode == 0, boot.stderr
+    found = re.search(r"Generated password \(shown once\): (\S+)", boot.stdout)
+    assert found, boot.stdout
+    server = Server(env, directory / "serve.log").start()
+    try:
+        login = httpx.post(
+            f"{server.url}/v1/auth/login",
+            json={"email": OWNER, "password": found.group(1)},
+            timeout=30,
+        )
+        assert login.status_code == 200, login.text
+        token = login.json()["access_token"]
+        me = httpx.get(
+            f"{server.url}/v1/me", headers={"authorization": f"Bearer {token}"}, timeout=30
+        )
+        assert me.status_code == 200, me.text
+        yield Deployment(server, env, found.group(1), token, me.json()["id"])
+    finally:
+        server.stop()
