@@ -15,10 +15,9 @@ from authgate.provider.authorization import AuthorizationRequest
 from authgate.provider.browser_sessions import COOKIE_NAME
 from authgate.provider.models import OAuthClient
 from authgate.provider.scopes import SCOPE_DESCRIPTIONS
+from authgate.provider.service import PROVIDER_SSO_CLIENT as PROVIDER_SSO_CLIENT
+from authgate.provider.service import SSO_RETURN_PATH as SSO_RETURN_PATH
 
-PROVIDER_SSO_CLIENT = "authgate-provider"
-"""The client id under which authgate's own sign-in page starts brokered SSO logins."""
-SSO_RETURN_PATH = "/oauth/signin/sso/return"
 SIGN_IN_TITLE = "Sign in"
 MAX_VALUE_CHARS = 8192
 

@@ -25,6 +25,11 @@ from authgate.tokens.responses import TokenResponse
 from authgate.tokens.scopes import format_scope, narrow, parse_scope
 from authgate.tokens.sessions import SessionService
 
+PROVIDER_SSO_CLIENT = "authgate-provider"
+"""The client id under which authgate's own sign-in page starts brokered SSO logins."""
+SSO_RETURN_PATH = "/oauth/signin/sso/return"
+"""Where a brokered SSO login started from the sign-in page comes back to."""
+
 
 class Clients(Protocol):
     """The registered clients, as the endpoints use them."""
