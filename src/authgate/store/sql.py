@@ -11,12 +11,15 @@ from sqlalchemy import text
 
 from authgate.errors import ServiceUnavailable
 from authgate.store.audit import SqlAuditLog
+from authgate.store.browser_sessions import SqlBrowserSessionRepository
+from authgate.store.consents import SqlConsentRepository
 from authgate.store.device_codes import SqlDeviceCodeRepository
 from authgate.store.federation import SqlFederationRepository
 from authgate.store.invites import SqlInviteRepository
 from authgate.store.join_requests import SqlJoinRequestRepository
 from authgate.store.memberships import SqlMembershipRepository
 from authgate.store.migrate import upgrade
+from authgate.store.oauth_codes import SqlAuthorizationCodeRepository, SqlPushedRequestRepository
 from authgate.store.one_time_tokens import SqlOneTimeTokenRepository
 from authgate.store.organizations import SqlOrganizationRepository
 from authgate.store.refresh_tokens import SqlRefreshTokenRepository
@@ -57,6 +60,10 @@ class SqlStore:
         self.device_codes = SqlDeviceCodeRepository(db)
         self.signed_fetch = SqlRegistryRepository(db)
         self.nonces = SqlNonceStore(db)
+        self.oauth_codes = SqlAuthorizationCodeRepository(db)
+        self.pushed_requests = SqlPushedRequestRepository(db)
+        self.browser_sessions = SqlBrowserSessionRepository(db)
+        self.consents = SqlConsentRepository(db)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
