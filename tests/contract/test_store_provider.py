@@ -384,7 +384,7 @@ async def test_a_family_linked_to_an_ended_session_is_revoked_at_once(
 async def test_an_end_racing_a_link_never_leaves_the_family_live(
     store: SqlStore, an_org: Organization, app: OAuthClient, a_user: User
 ) -> None:
-    for _ in range(8):
+    for _ in range(20):
         stored = browser_session(a_user)
         await store.browser_sessions.create(stored)
         started = await family(store, a_user, an_org.id, app.client_id)

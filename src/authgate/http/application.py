@@ -37,6 +37,7 @@ from authgate.http.routes import (
     pages,
     provider_authorize,
     provider_endpoints,
+    provider_grants,
     signed_fetch,
     solutions,
     sso,
@@ -63,6 +64,7 @@ def build_fastapi(lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None
         app.include_router(module.router)
     for module in (provider_authorize, provider_endpoints):  # authgate as an OpenID provider
         app.include_router(module.router)
+    app.include_router(provider_grants.router)  # consents to apps, for people and admins
     install_error_handlers(app)
     return app
 
