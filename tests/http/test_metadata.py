@@ -46,17 +46,21 @@ async def test_every_listed_endpoint_answers(ag: Authgate) -> None:
         assert response.status_code < 500, (key, url)
 
 
-async def test_jwks_publishes_public_ed25519_keys_only(ag: Authgate) -> None:
+async def test_jwks_publishes_public_ed25519_and_rsa_keys_only(ag: Authgate) -> None:
     response = await ag.client.get("/.well-known/jwks.json")
     assert response.status_code == 200
     keys = response.json()["keys"]
-    assert keys
+    # Ed25519 signs access tokens (EdDSA), RSA signs ID tokens for relying parties (RS256).
+    assert sorted(key["alg"] for key in keys) == ["EdDSA", "RS256"]
     for key in keys:
-        assert key["kty"] == "OKP"
-        assert key["crv"] == "Ed25519"
         assert key["kid"]
-        assert "d" not in key
-        assert key.get("alg", "EdDSA") == "EdDSA"
+        assert key["use"] == "sig"
+        if key["alg"] == "EdDSA":
+            assert set(key) == {"kty", "crv", "x", "kid", "use", "alg"}
+            assert (key["kty"], key["crv"]) == ("OKP", "Ed25519")
+        else:
+            assert set(key) == {"kty", "n", "e", "kid", "use", "alg"}
+            assert key["kty"] == "RSA"
 
 
 async def test_openapi_describes_the_api(ag: Authgate) -> None:

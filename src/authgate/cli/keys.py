@@ -17,15 +17,16 @@ app = typer.Typer(
 
 @app.command()
 def rotate() -> None:
-    """Add a new signing key; older keys stop signing but stay published until expiry."""
+    """Add a new signing key of each algorithm (EdDSA for access tokens, RS256 for ID tokens);
+    older keys stop signing but stay published until expiry."""
     settings = settings_or_exit()
 
     async def main() -> None:
         async with runtime(settings) as rt:
-            kid = await rt.keys.rotate()
-            out.print(
-                f"New signing key {kid}; running servers switch to it within 30 s.", highlight=False
-            )
+            kids = await rt.keys.rotate()
+            for algorithm, kid in kids.items():
+                out.print(f"New {algorithm} signing key {kid}", highlight=False)
+            out.print("Running servers switch to the new keys within 30 s.", highlight=False)
 
     run(main)
 

@@ -7,36 +7,24 @@ token endpoint's hot path. Ed25519 is deterministic, so the signatures are the s
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.signing import SigningKey, VerifyKey
 
+from authgate.crypto.signing import b64url_decode, b64url_encode
 
-def b64url_encode(data: bytes) -> str:
-    """base64url without padding (RFC 7515 §2)."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    """Strict base64url without padding; raises ValueError on anything else."""
-    if "=" in text or len(text) % 4 == 1:
-        raise ValueError("not unpadded base64url")
-    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    # Reject non-canonical encodings (trailing bits set), so one token has one spelling.
-    if b64url_encode(raw) != text:
-        raise ValueError("non-canonical base64url")
-    return raw
+ALGORITHM = "EdDSA"
 
 
 @dataclass(frozen=True, slots=True)
 class Ed25519Signer:
-    """A private key with its key id; signs bytes."""
+    """A private key with its key id; signs bytes (a :class:`~authgate.crypto.signing.Signer`)."""
 
+    algorithm: ClassVar[str] = ALGORITHM
     kid: str
     private_key: SigningKey
 
@@ -47,8 +35,10 @@ class Ed25519Signer:
 
 @dataclass(frozen=True, slots=True)
 class Ed25519Verifier:
-    """A public key with its key id; verifies signatures."""
+    """A public key with its key id; verifies signatures (a
+    :class:`~authgate.crypto.signing.Verifier`)."""
 
+    algorithm: ClassVar[str] = ALGORITHM
     kid: str
     public_key: VerifyKey
 
@@ -72,7 +62,7 @@ def public_jwk(public_key: VerifyKey) -> dict[str, str]:
         "x": x,
         "kid": thumbprint(x),
         "use": "sig",
-        "alg": "EdDSA",
+        "alg": ALGORITHM,
     }
 
 
@@ -98,6 +88,8 @@ def verifier_from_jwk(jwk: dict[str, Any]) -> Ed25519Verifier:
     """Rebuild a verifier from a stored public JWK."""
     if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
         raise ValueError("not an Ed25519 OKP key")
+    if jwk.get("alg", ALGORITHM) != ALGORITHM:
+        raise ValueError(f"an Ed25519 key of authgate is for {ALGORITHM} only")
     raw = b64url_decode(str(jwk["x"]))
     if len(raw) != 32:
         raise ValueError("an Ed25519 public key is 32 bytes")

@@ -1,8 +1,11 @@
-"""JWS compact serialization (RFC 7515 §7.1) for EdDSA over Ed25519 (RFC 8037 §3.1).
+"""JWS compact serialization (RFC 7515 §7.1) for EdDSA over Ed25519 (RFC 8037 §3.1) and
+RS256 (RFC 7518 §3.3).
 
-Only what authgate issues is accepted: the ``alg`` is exactly ``EdDSA`` (so ``none`` and
-HS256-with-our-public-key are refused before any key is touched), the ``kid`` must name a
-key we hold, and every part must be canonical base64url of a JSON object.
+Only what authgate issues is accepted: the ``alg`` is one the caller allows (access tokens:
+``EdDSA`` only), so ``none`` and HS256-with-our-public-key are refused before any key is
+touched; the ``kid`` must name a key we hold, and the ``alg`` must be that key's own (an
+RS256 header over an Ed25519 key, or the reverse, is refused); every part must be canonical
+base64url of a JSON object.
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ from typing import Any
 
 import orjson
 
-from authgate.crypto.ed25519 import Ed25519Signer, Ed25519Verifier, b64url_decode, b64url_encode
+from authgate.crypto.signing import Signer, Verifier, b64url_decode, b64url_encode
 from authgate.errors import InvalidToken
 
 ALGORITHM = "EdDSA"
+"""The algorithm of access tokens, and what :func:`verify` accepts unless told otherwise."""
+ACCESS_ALGORITHMS = frozenset({ALGORITHM})
 MAX_TOKEN_LENGTH = 8192
 
 
@@ -25,14 +30,15 @@ class UnknownSigningKey(InvalidToken):
 
 
 @lru_cache(maxsize=64)
-def _protected_header(typ: str, kid: str) -> str:
+def _protected_header(typ: str, alg: str, kid: str) -> str:
     # The header is the same for every token of one key: encode it once.
-    return b64url_encode(orjson.dumps({"typ": typ, "alg": ALGORITHM, "kid": kid}))
+    return b64url_encode(orjson.dumps({"typ": typ, "alg": alg, "kid": kid}))
 
 
-def sign(typ: str, payload: Mapping[str, Any], signer: Ed25519Signer) -> str:
-    """Serialize and sign with header ``{typ, alg: EdDSA, kid}``."""
-    signing_input = f"{_protected_header(typ, signer.kid)}.{b64url_encode(orjson.dumps(payload))}"
+def sign(typ: str, payload: Mapping[str, Any], signer: Signer) -> str:
+    """Serialize and sign with header ``{typ, alg, kid}``, ``alg`` being the signer's own."""
+    header = _protected_header(typ, signer.algorithm, signer.kid)
+    signing_input = f"{header}.{b64url_encode(orjson.dumps(payload))}"
     signature = signer.sign(signing_input.encode("ascii"))
     return f"{signing_input}.{b64url_encode(signature)}"
 
@@ -48,9 +54,15 @@ def _json_object(part: str, what: str) -> dict[str, Any]:
 
 
 def verify(
-    token: str, find_key: Callable[[str], Ed25519Verifier | None]
+    token: str,
+    find_key: Callable[[str], Verifier | None],
+    algorithms: frozenset[str] = ACCESS_ALGORITHMS,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Check structure, algorithm, key and signature; return (header, payload)."""
+    """Check structure, algorithm, key and signature; return (header, payload).
+
+    The header's ``alg`` must be in ``algorithms`` and be the algorithm of the key its
+    ``kid`` names.
+    """
     if len(token) > MAX_TOKEN_LENGTH:
         raise InvalidToken("the token is too long")
     if not token.isascii():
@@ -59,7 +71,9 @@ def verify(
     if len(parts) != 3:
         raise InvalidToken("the token is not a compact JWS (three dot-separated parts)")
     header = _json_object(parts[0], "header")
-    if header.get("alg") != ALGORITHM:
+    alg = header.get("alg")
+    # isinstance first: an unhashable alg (a list, an object) must not reach the set lookup.
+    if not isinstance(alg, str) or alg not in algorithms:
         raise InvalidToken("the token's algorithm is not accepted")
     if "crit" in header:
         raise InvalidToken("the token has critical header parameters authgate does not know")
@@ -67,6 +81,8 @@ def verify(
     key = find_key(kid) if isinstance(kid, str) else None
     if key is None:
         raise UnknownSigningKey("the token was not signed by a key of this issuer")
+    if key.algorithm != alg:
+        raise InvalidToken("the token's algorithm is not the one of its key")
     try:
         signature = b64url_decode(parts[2])
     except ValueError:

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from authgate.crypto import ed25519
-from authgate.crypto.ed25519 import b64url_decode, b64url_encode
+from authgate.crypto.signing import b64url_decode, b64url_encode
 
 # RFC 8037 Appendix A.1-A.4.
 RFC8037_D = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"
@@ -32,6 +32,7 @@ def test_rfc8037_known_answers() -> None:
         {"kty": "OKP", "crv": "Ed25519", "x": RFC8037_X, "kid": RFC8037_THUMBPRINT}
     )
     assert verifier.kid == RFC8037_THUMBPRINT
+    assert signer.algorithm == verifier.algorithm == "EdDSA"
     assert verifier.verify(signature, RFC8037_SIGNING_INPUT.encode("ascii")) is True
 
 
@@ -74,6 +75,8 @@ def test_signer_and_verifier_round_trip() -> None:
         {"kty": "oct", "k": RFC8037_X, "kid": "k"},
         {"kty": "OKP", "crv": "Ed25519", "x": RFC8037_X[:-2], "kid": "k"},
         {"kty": "OKP", "crv": "Ed25519", "x": RFC8037_X + "AA", "kid": "k"},
+        {"kty": "OKP", "crv": "Ed25519", "x": RFC8037_X, "kid": "k", "alg": "RS256"},
+        {"kty": "OKP", "crv": "Ed25519", "x": RFC8037_X, "kid": "k", "alg": "HS256"},
     ],
 )
 def test_verifier_from_jwk_accepts_ed25519_only(jwk: dict[str, str]) -> None:

@@ -79,7 +79,7 @@ def key() -> TestKey:
 @pytest.fixture
 def keyring(key: TestKey) -> Keyring:
     keyring = Keyring()
-    keyring.load(key.signer, [key.jwk])
+    keyring.load([key.signer], [key.jwk])
     return keyring
 
 

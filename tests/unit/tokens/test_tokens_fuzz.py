@@ -32,7 +32,7 @@ MUTATION_TEXT = st.text(alphabet=st.sampled_from(B64URL + ".="), min_size=1, max
 def access() -> AccessTokens:
     signer, jwk, _ = ed25519.generate()
     keyring = Keyring()
-    keyring.load(signer, [jwk])
+    keyring.load([signer], [jwk])
     return AccessTokens(
         issuer="https://id.example.com",
         audience="authgate",

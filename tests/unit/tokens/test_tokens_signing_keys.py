@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from authgate.crypto import ed25519
-from authgate.crypto.sealing import Sealer
+from authgate.crypto import ed25519, rsa
+from authgate.crypto.sealing import Sealer, SealError
 from authgate.errors import ConfigurationError, InvalidToken, ServiceUnavailable
 from authgate.tokens.access import AccessTokens
 from authgate.tokens.jws import UnknownSigningKey
@@ -121,38 +121,54 @@ def test_an_empty_keyring_cannot_sign() -> None:
     assert keyring.verifier("anything") is None
 
 
-async def test_ensure_key_creates_one_key_once(node: Node, repository: MemorySigningKeys) -> None:
+async def test_ensure_key_creates_one_key_per_algorithm_once(
+    node: Node, repository: MemorySigningKeys
+) -> None:
     await node.keys.ensure_key()
     await node.keys.ensure_key()
-    assert len(repository.keys) == 1
-    (stored,) = repository.keys.values()
-    assert stored.retired_at is None
-    assert stored.algorithm == "EdDSA"
-    assert node.keyring.signer().kid == stored.kid
-    assert [jwk["kid"] for jwk in node.keyring.jwks()["keys"]] == [stored.kid]
-    assert "d" not in stored.public_jwk
+    assert len(repository.keys) == 2
+    stored = {key.algorithm: key for key in repository.keys.values()}
+    assert set(stored) == {"EdDSA", "RS256"}
+    assert all(key.retired_at is None for key in stored.values())
+    assert node.keyring.signer().kid == stored["EdDSA"].kid
+    assert node.keyring.signer_for("EdDSA") is node.keyring.signer()
+    assert node.keyring.signer_for("RS256").kid == stored["RS256"].kid
+    published = {jwk["kid"]: jwk["alg"] for jwk in node.keyring.jwks()["keys"]}
+    assert published == {key.kid: algorithm for algorithm, key in stored.items()}
+    assert all("d" not in key.public_jwk for key in stored.values())
 
 
+@pytest.mark.parametrize(("module", "algorithm"), [(ed25519, "EdDSA"), (rsa, "RS256")])
 async def test_the_stored_private_key_is_sealed(
-    node: Node, repository: MemorySigningKeys, monkeypatch: pytest.MonkeyPatch
+    node: Node,
+    repository: MemorySigningKeys,
+    monkeypatch: pytest.MonkeyPatch,
+    module: Any,
+    algorithm: str,
 ) -> None:
     generated: list[bytes] = []
-    real_generate = ed25519.generate
+    real_generate = module.generate
 
     def spy() -> Any:
         signer, jwk, raw = real_generate()
         generated.append(raw)
         return signer, jwk, raw
 
-    monkeypatch.setattr(ed25519, "generate", spy)
-    kid = await node.keys.rotate()
+    monkeypatch.setattr(module, "generate", spy)
+    kid = (await node.keys.rotate())[algorithm]
     (raw,) = generated
-    sealed = repository.keys[kid].private_key_sealed
-    assert raw not in sealed
-    # version, nonce, the 32-byte key and the GCM tag: nothing else is stored.
-    assert len(sealed) == 1 + 12 + 32 + 16
+    stored = repository.keys[kid]
+    assert stored.algorithm == algorithm
+    assert raw not in stored.private_key_sealed
+    assert raw[len(raw) // 2 :][:32] not in stored.private_key_sealed
+    # version, nonce, the private key (32 bytes for Ed25519, PKCS#8 DER for RSA) and the GCM
+    # tag: nothing else is stored.
+    assert len(stored.private_key_sealed) == 1 + 12 + len(raw) + 16
     # The associated data is part of the stored format: changing it would strand every key.
-    assert Sealer(SEAL_KEY).open(sealed, b"authgate:signing-key:" + kid.encode()) == raw
+    sealer = Sealer(SEAL_KEY)
+    assert sealer.open(stored.private_key_sealed, b"authgate:signing-key:" + kid.encode()) == raw
+    with pytest.raises(SealError):
+        sealer.open(stored.private_key_sealed, b"authgate:signing-key:another-kid")
 
 
 async def test_rotation_lifecycle(node: Node, repository: MemorySigningKeys, clock: Any) -> None:
@@ -161,19 +177,31 @@ async def test_rotation_lifecycle(node: Node, repository: MemorySigningKeys, clo
     old_token = node.issue()
     assert _kid(old_token) == old_kid
 
+    old_rsa = node.keyring.signer_for("RS256").kid
+
     clock.advance(60)
     rotated_at = clock()
-    new_kid = await node.keys.rotate()
+    rotated = await node.keys.rotate()
+    new_kid, new_rsa = rotated["EdDSA"], rotated["RS256"]
     assert new_kid != old_kid
+    assert new_rsa != old_rsa
     assert repository.keys[old_kid].retired_at == rotated_at
+    assert repository.keys[old_rsa].retired_at == rotated_at
     assert repository.keys[new_kid].retired_at is None
+    assert repository.keys[new_rsa].retired_at is None
 
-    # The new key signs; both keys are published and verify.
+    # The new keys sign; old and new keys are published and verify.
     new_token = node.issue()
     assert _kid(new_token) == new_kid
+    assert node.keyring.signer_for("RS256").kid == new_rsa
     assert node.access.verify(new_token).subject == "user-1"
     assert node.access.verify(old_token).subject == "user-1"
-    assert {jwk["kid"] for jwk in node.keyring.jwks()["keys"]} == {old_kid, new_kid}
+    assert {jwk["kid"] for jwk in node.keyring.jwks()["keys"]} == {
+        old_kid,
+        new_kid,
+        old_rsa,
+        new_rsa,
+    }
 
     # Still published at the very end of the window, across reloads.
     clock.advance(PUBLISH_AFTER_RETIRE)
@@ -185,7 +213,8 @@ async def test_rotation_lifecycle(node: Node, repository: MemorySigningKeys, clo
     clock.advance(1)
     await node.keys.reload()
     assert old_kid not in repository.keys
-    assert {jwk["kid"] for jwk in node.keyring.jwks()["keys"]} == {new_kid}
+    assert old_rsa not in repository.keys
+    assert {jwk["kid"] for jwk in node.keyring.jwks()["keys"]} == {new_kid, new_rsa}
     with pytest.raises(InvalidToken, match="not signed by a key of this issuer"):
         node.access.verify(old_token)
     assert node.access.verify(new_token).subject == "user-1"
@@ -195,23 +224,25 @@ async def test_rotation_lifecycle(node: Node, repository: MemorySigningKeys, clo
 async def test_repeated_rotation_keeps_exactly_one_active_key(
     node: Node, repository: MemorySigningKeys, clock: Any
 ) -> None:
-    kids = []
+    rotations = []
     for _ in range(4):
         clock.advance(1)
-        kids.append(await node.keys.rotate())
-    assert len(set(kids)) == 4
-    active = [key.kid for key in repository.keys.values() if key.retired_at is None]
-    assert active == [kids[-1]]
-    assert node.keyring.signer().kid == kids[-1]
-    assert {jwk["kid"] for jwk in node.keyring.jwks()["keys"]} == set(kids)
+        rotations.append(await node.keys.rotate())
+    kids = {kid for rotated in rotations for kid in rotated.values()}
+    assert len(kids) == 8
+    active = {key.kid for key in repository.keys.values() if key.retired_at is None}
+    assert active == set(rotations[-1].values())
+    assert node.keyring.signer().kid == rotations[-1]["EdDSA"]
+    assert node.keyring.signer_for("RS256").kid == rotations[-1]["RS256"]
+    assert {jwk["kid"] for jwk in node.keyring.jwks()["keys"]} == kids
 
 
 async def test_a_swapped_sealed_key_does_not_open(
     node: Node, repository: MemorySigningKeys, clock: Any
 ) -> None:
-    first = await node.keys.rotate()
+    first = (await node.keys.rotate())["EdDSA"]
     clock.advance(1)
-    second = await node.keys.rotate()
+    second = (await node.keys.rotate())["EdDSA"]
     a, b = repository.keys[first], repository.keys[second]
     # Swap the sealed private halves between the two rows.
     repository.keys[first] = replace(a, private_key_sealed=b.private_key_sealed)
@@ -223,7 +254,7 @@ async def test_a_swapped_sealed_key_does_not_open(
 async def test_a_row_renamed_to_another_kid_does_not_open(
     node: Node, repository: MemorySigningKeys
 ) -> None:
-    kid = await node.keys.rotate()
+    kid = (await node.keys.rotate())["EdDSA"]
     stored = repository.keys.pop(kid)
     repository.keys["attacker-chosen-kid"] = replace(stored, kid="attacker-chosen-kid")
     with pytest.raises(ConfigurationError, match="cannot be opened"):
@@ -361,9 +392,9 @@ async def test_a_rotated_key_is_published_before_it_signs(
 
     clock.advance(100)
     retired_at = clock()
-    second = await node.keys.rotate()
+    second = (await node.keys.rotate())["EdDSA"]
     # Published at once, so every node can verify it before anyone signs with it...
-    assert {jwk["kid"] for jwk in node.keyring.jwks()["keys"]} == {first, second}
+    assert {first, second} <= {jwk["kid"] for jwk in node.keyring.jwks()["keys"]}
     # ...but the superseded key signs until the activation delay has passed.
     assert node.keyring.signer().kid == first
     clock.advance(delay - 1)
@@ -381,7 +412,7 @@ async def test_a_rotated_key_is_published_before_it_signs(
     assert node.access.verify(first_token).subject == "user-1"
     clock.advance(1)
     await node.keys.reload()
-    assert {jwk["kid"] for jwk in node.keyring.jwks()["keys"]} == {second}
+    assert {jwk["kid"] for jwk in node.keyring.jwks()["keys"] if jwk["alg"] == "EdDSA"} == {second}
     with pytest.raises(InvalidToken):
         node.access.verify(first_token)
 

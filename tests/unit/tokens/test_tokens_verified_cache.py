@@ -60,7 +60,7 @@ def test_a_remembered_token_fails_once_its_key_is_withdrawn(
     token = _issue(access)
     access.verify(token)
     replacement = new_key()
-    keyring.load(replacement.signer, [replacement.jwk])  # the old key is gone
+    keyring.load([replacement.signer], [replacement.jwk])  # the old key is gone
     with pytest.raises(InvalidToken):
         access.verify(token)
 
