@@ -62,6 +62,7 @@ from authgate.identity.ports import AttemptCounter
 from authgate.identity.signin import Authenticator
 from authgate.identity.throttle import SignInThrottle
 from authgate.mail import BackgroundMailer, SmtpMailer, build_mailer
+from authgate.provider.clients import ClientRegistry
 from authgate.provider.device import DeviceGrantClients
 from authgate.signedfetch.admin import RegistryAdmin
 from authgate.signedfetch.gateway import Gateway
@@ -221,6 +222,8 @@ async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtim
     solutions = SolutionService(deps, store.solutions, _VaultDirectory(store.vault))
     sql = build_sql_proxy(settings)
     lookup = RegistryLookup(store.signed_fetch, envelope, time.monotonic)
+    # One registry per process: the provider's endpoints and the admin API share its cache.
+    oauth_clients = ClientRegistry(deps, store.oauth_clients)
     services = Services(
         settings=settings,
         deps=deps,
@@ -263,6 +266,7 @@ async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtim
             deps, store, sessions, Authenticator(deps, throttle), envelope, connections, solutions
         ),
         federation=_federation(settings, deps, store, sessions, envelope, egress),
+        oauth_clients=oauth_clients,
     )
     return Runtime(services, store, keys, hasher, egress, redis_client, sql=sql)
 

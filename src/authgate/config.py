@@ -88,6 +88,11 @@ class Settings(BaseSettings):
         description="How long a sign-in at authgate's pages lasts in the browser before the "
         "next app asks the person to sign in again (seconds).",
     )
+    provider_dynamic_registration: bool = Field(
+        default=False,
+        description="Let apps register themselves at /oauth/register (RFC 7591) with an "
+        "access token of an OWNER or ADMIN of the organization they join.",
+    )
 
     argon2_memory_kib: int = Field(default=OWASP_ARGON2_MIN_MEMORY_KIB)
     argon2_time_cost: int = Field(default=OWASP_ARGON2_MIN_TIME_COST)

@@ -16,6 +16,7 @@ from authgate.identity.deps import IdentityDeps
 from authgate.identity.invites import InviteService
 from authgate.identity.join_requests import JoinRequestService
 from authgate.identity.organizations import OrganizationService
+from authgate.provider.clients import ClientRegistry
 from authgate.provider.consents import ConsentService
 from authgate.provider.service import Provider
 from authgate.signedfetch.admin import RegistryAdmin
@@ -62,3 +63,4 @@ class Services:
     # authgate as an OAuth 2.0 / OpenID provider for registered apps.
     provider: Provider | None = None
     consents: ConsentService | None = None
+    oauth_clients: ClientRegistry | None = None

@@ -19,6 +19,7 @@ from authgate.store.invites import SqlInviteRepository
 from authgate.store.join_requests import SqlJoinRequestRepository
 from authgate.store.memberships import SqlMembershipRepository
 from authgate.store.migrate import upgrade
+from authgate.store.oauth_clients import SqlClientRepository
 from authgate.store.oauth_codes import SqlAuthorizationCodeRepository, SqlPushedRequestRepository
 from authgate.store.one_time_tokens import SqlOneTimeTokenRepository
 from authgate.store.organizations import SqlOrganizationRepository
@@ -64,6 +65,7 @@ class SqlStore:
         self.pushed_requests = SqlPushedRequestRepository(db)
         self.browser_sessions = SqlBrowserSessionRepository(db)
         self.consents = SqlConsentRepository(db)
+        self.oauth_clients = SqlClientRepository(db)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
