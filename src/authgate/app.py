@@ -62,8 +62,11 @@ from authgate.identity.ports import AttemptCounter
 from authgate.identity.signin import Authenticator
 from authgate.identity.throttle import SignInThrottle
 from authgate.mail import BackgroundMailer, SmtpMailer, build_mailer
+from authgate.provider.assembly import build_provider
 from authgate.provider.clients import ClientRegistry
+from authgate.provider.consents import ConsentService
 from authgate.provider.device import DeviceGrantClients
+from authgate.provider.service import PROVIDER_SSO_CLIENT, SSO_RETURN_PATH
 from authgate.signedfetch.admin import RegistryAdmin
 from authgate.signedfetch.gateway import Gateway
 from authgate.signedfetch.lookup import RegistryLookup
@@ -224,6 +227,7 @@ async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtim
     lookup = RegistryLookup(store.signed_fetch, envelope, time.monotonic)
     # One registry per process: the provider's endpoints and the admin API share its cache.
     oauth_clients = ClientRegistry(deps, store.oauth_clients)
+    consents = ConsentService(deps, store.consents, store.oauth_clients)
     services = Services(
         settings=settings,
         deps=deps,
@@ -263,10 +267,36 @@ async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtim
         ),
         home_servers=EgressHomeServers(egress),
         **_device_services(
-            deps, store, sessions, Authenticator(deps, throttle), envelope, connections, solutions
+            deps,
+            store,
+            sessions,
+            Authenticator(deps, throttle),
+            envelope,
+            connections,
+            solutions,
+            oauth_clients,
         ),
         federation=_federation(settings, deps, store, sessions, envelope, egress),
         oauth_clients=oauth_clients,
+        consents=consents,
+        provider=build_provider(
+            deps,
+            clients=oauth_clients,
+            consents=consents,
+            codes=store.oauth_codes,
+            pushed=store.pushed_requests,
+            browser_sessions=store.browser_sessions,
+            sessions=sessions,
+            access=access,
+            keyring=keyring,
+            authenticator=Authenticator(deps, throttle),
+            password_policy=SsoPasswordPolicy(store.federation),
+            sealer=Sealer(derive_key(root, "authgate provider requests v1")),
+            clock=clock,
+            issuer=settings.issuer,
+            browser_session_ttl=settings.provider_session_ttl,
+            id_token_ttl=settings.access_token_ttl,
+        ),
     )
     return Runtime(services, store, keys, hasher, egress, redis_client, sql=sql)
 
@@ -292,7 +322,13 @@ def _federation(
             ),
             sessions=sessions,
             families=store.refresh_tokens,
-            redirects=AppRedirects({DEVICE_CLIENT_ID: settings.sso_redirect_uris}),
+            redirects=AppRedirects(
+                {
+                    DEVICE_CLIENT_ID: settings.sso_redirect_uris,
+                    # authgate's own sign-in page, as the OpenID provider's IdP hand-off.
+                    PROVIDER_SSO_CLIENT: (settings.issuer + SSO_RETURN_PATH,),
+                }
+            ),
             callback_url=settings.issuer + SSO_CALLBACK_PATH,
             issuer=settings.issuer,
         )
@@ -324,6 +360,7 @@ def _device_services(
     envelope: Envelope,
     connections: ConnectionService,
     solutions: SolutionService,
+    clients: ClientRegistry,
 ) -> dict[str, Any]:
     """Device sign-in (RFC 8628) for the device client, and its local functions' credentials."""
     return {
@@ -333,7 +370,7 @@ def _device_services(
             sessions,
             authenticator,
             verification_uri=f"{deps.public_url}/device",
-            clients=DeviceGrantClients(None, own_client_id=DEVICE_CLIENT_ID),
+            clients=DeviceGrantClients(clients, own_client_id=DEVICE_CLIENT_ID),
         ),
         "device_credentials": DeviceCredentials(
             solutions, DeviceCredentialIssuer(deps, store.vault, envelope, connections)

@@ -96,7 +96,7 @@ async def test_denied_expired_unknown_and_other_clients(ag: Authgate) -> None:
 
     other = await start(ag)
     stolen = await poll(ag, other["device_code"], client_id="someone-else")
-    assert stolen.json()["error"] == "invalid_grant"
+    assert stolen.json()["error"] == "invalid_client"  # no such client
     unknown = await poll(ag, "not-a-device-code")
     assert unknown.json()["error"] == "invalid_grant"
     missing = await ag.token({"grant_type": GRANT, "client_id": "authgate-device"})
