@@ -141,7 +141,7 @@ def metadata(services: Services) -> dict[str, Any]:
         "backchannel_logout_supported": False,
         "authgate_login_endpoint": f"{issuer}/v1/auth/login",
     }
-    if getattr(services.settings, "provider_dynamic_registration", False):
+    if services.settings.provider_dynamic_registration:
         document["registration_endpoint"] = f"{issuer}/oauth/register"
     return document
 
