@@ -33,6 +33,7 @@ from authgate.http.routes import (
     invites,
     me,
     oauth,
+    oauth_clients,
     orgs,
     pages,
     provider_authorize,
@@ -65,6 +66,7 @@ def build_fastapi(lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None
     for module in (provider_authorize, provider_endpoints):  # authgate as an OpenID provider
         app.include_router(module.router)
     app.include_router(provider_grants.router)  # consents to apps, for people and admins
+    app.include_router(oauth_clients.router)  # registered apps: admin API and RFC 7591
     install_error_handlers(app)
     return app
 
