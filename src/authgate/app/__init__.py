@@ -12,7 +12,6 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -20,6 +19,7 @@ import structlog
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
+from authgate.app.background import KEY_RELOAD_SECONDS, start_background
 from authgate.clock import Clock, utc_now
 from authgate.config import Settings
 from authgate.crypto.envelope import Envelope
@@ -90,11 +90,7 @@ from authgate.vault.models import UsableCredential
 from authgate.vault.service import VaultService
 
 log = structlog.get_logger("authgate")
-KEY_RELOAD_SECONDS = 30
 KEY_ACTIVATION_SECONDS = KEY_RELOAD_SECONDS + 10
-PRUNE_INTERVAL_SECONDS = 3600
-SESSION_RETENTION = timedelta(days=7)
-NONCE_PRUNE_SECONDS = 60
 ACCESS_AUDIENCE = "authgate"
 
 
@@ -442,59 +438,15 @@ def _for_functions(credential: UsableCredential) -> ResolvedCredential:
     )
 
 
-async def _reload_keys_forever(keys: SigningKeyManager) -> None:
-    # Picks up `authgate keys rotate` run elsewhere; verification of a new kid needs it.
-    while True:
-        await asyncio.sleep(KEY_RELOAD_SECONDS)
-        try:
-            await keys.reload()
-        except Exception:  # keep serving with the keys we have
-            log.exception("signing_key_reload_failed")
-
-
-async def _prune_sessions_forever(runtime: Runtime, clock: Clock) -> None:
-    # Ended sessions are kept a while so that a late replay is still recognised as reuse.
-    while True:
-        try:
-            pruned = await runtime.store.refresh_tokens.prune(clock() - SESSION_RETENTION)
-            if pruned:
-                log.info("sessions_pruned", count=pruned)
-        except Exception:  # a busy database now is no reason to stop pruning later
-            log.exception("session_prune_failed")
-        await asyncio.sleep(PRUNE_INTERVAL_SECONDS)
-
-
-async def _prune_sso_forever(runtime: Runtime, clock: Clock) -> None:
-    # Spent codes are kept a day, so that a late replay still ends the session it started.
-    while True:
-        try:
-            await runtime.store.federation.prune(clock() - timedelta(days=1))
-        except Exception:  # a busy database now is no reason to stop pruning later
-            log.exception("sso_prune_failed")
-        await asyncio.sleep(PRUNE_INTERVAL_SECONDS)
-
-
-async def _prune_nonces_forever(runtime: Runtime, clock: Clock) -> None:
-    # Only the database's replay cache needs it: Redis expires its keys itself.
-    while True:
-        await asyncio.sleep(NONCE_PRUNE_SECONDS)
-        try:
-            await runtime.store.nonces.prune(clock())
-        except Exception:  # try again next time
-            log.exception("nonce_prune_failed")
-
-
 def create_app(settings: Settings, *, clock: Clock = utc_now) -> tuple[FastAPI, ASGIApp]:
     """The FastAPI application (for tests and OpenAPI) and the ASGI stack to serve."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await build_runtime(settings, clock=clock)
-        runtime.tasks.append(asyncio.create_task(_reload_keys_forever(runtime.keys)))
-        runtime.tasks.append(asyncio.create_task(_prune_sessions_forever(runtime, clock)))
-        runtime.tasks.append(asyncio.create_task(_prune_sso_forever(runtime, clock)))
-        if runtime.redis is None:
-            runtime.tasks.append(asyncio.create_task(_prune_nonces_forever(runtime, clock)))
+        runtime.tasks.extend(
+            start_background(runtime.keys, runtime.store, clock, prune_nonces=runtime.redis is None)
+        )
         app.state.services = runtime.services
         app.state.runtime = runtime
         try:
