@@ -121,3 +121,23 @@ if TYPE_CHECKING:
             store.signing_keys,
             store.service_clients,
         )
+
+
+if TYPE_CHECKING:
+    from authgate.provider.ports import (
+        AuthorizationCodeRepository,
+        BrowserSessionRepository,
+        ConsentRepository,
+        PushedRequestRepository,
+    )
+
+    def _implements_the_provider_ports(
+        store: SqlStore,
+    ) -> tuple[
+        AuthorizationCodeRepository,
+        PushedRequestRepository,
+        ConsentRepository,
+        BrowserSessionRepository,
+    ]:
+        # mypy proves here that the provider's repositories satisfy its ports.
+        return (store.oauth_codes, store.pushed_requests, store.consents, store.browser_sessions)
