@@ -66,7 +66,8 @@ class Rotation:
 
 @dataclass(frozen=True, slots=True)
 class SigningKey:
-    """An Ed25519 key; the private half is stored encrypted, never in the JWKS."""
+    """A signing key (Ed25519 for ``EdDSA``, RSA for ``RS256``); the private half is stored
+    encrypted, never in the JWKS."""
 
     kid: str
     algorithm: str
