@@ -32,9 +32,9 @@ NATIVE_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1"})
 """RFC 8252 §8.3: a native app listens on a loopback address, not on ``localhost``."""
 
 # RFC 3986 §2: the characters a URI may hold; anything else must be percent-encoded.
-_URI_CHARS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
+_URI_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*$")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
 _DOT_SEGMENT = re.compile(r"(^|/)(\.|%2e){1,2}(/|$)", re.IGNORECASE)
 # Dynamic registration names two fields as RFC 7591 §2 does.
 _RFC7591_NAMES = {"name": "client_name", "scopes": "scope"}
@@ -291,11 +291,11 @@ def _uri_problem(uri: str) -> str | None:
     if not uri or len(uri) > MAX_URI_CHARS:
         return f"must be an absolute URI of 1-{MAX_URI_CHARS} characters"
     scheme, colon, _ = uri.partition(":")
-    if not colon or not _SCHEME.match(scheme):
+    if not colon or not _SCHEME.fullmatch(scheme):
         return "is not absolute: write it with its scheme, e.g. https://app.example.com/callback"
     if scheme.lower() in REFUSED_SCHEMES:
         return f"uses the {scheme.lower()}: scheme, which is never allowed here"
-    if not _URI_CHARS.match(uri) or _BAD_PERCENT.search(uri):
+    if not _URI_CHARS.fullmatch(uri) or _BAD_PERCENT.search(uri):
         return (
             "holds characters a URI may not (spaces, control characters, backslashes, "
             "non-ASCII letters or a bad %-escape); percent-encode them"
