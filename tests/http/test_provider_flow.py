@@ -286,3 +286,46 @@ async def test_client_credentials_and_device_code_for_registered_apps(ag: Authga
         "/oauth/device_authorization", data={"client_id": app.client_id}
     )
     assert no_grant.status_code in (400, 401)
+
+
+async def test_a_password_reset_ends_the_browser_sign_in(ag: Authgate) -> None:
+    app, email = await _member(ag)
+    async with browser(ag) as person:
+        await person.sign_in(authorize_url(app, pkce()[1]), email, PASSWORD)
+        await ag.client.post("/v1/auth/password/forgot", json={"email": email})
+        token = ag.link_token(email, "reset-password")
+        reset = await ag.client.post(
+            "/v1/auth/password/reset", json={"token": token, "password": "a-new-long-passphrase"}
+        )
+        assert reset.status_code in (200, 204), reset.text
+        after = await person.browse(authorize_url(app, pkce()[1], prompt="none"))
+        assert after.params["error"] == "login_required"  # type: ignore[union-attr]
+
+
+async def test_an_app_introspects_its_own_tokens_only(ag: Authgate) -> None:
+    org, owner = await ag.org_with_owner()
+    app = await register(ag, org)
+    other = await register(ag, org)
+    verifier, challenge = pkce()
+    async with browser(ag) as person:
+        left = await person.sign_in(authorize_url(app, challenge), owner.email, PASSWORD)
+    tokens = (await exchange(ag, app, left.params["code"], verifier)).json()
+    for token in (tokens["access_token"], tokens["refresh_token"]):
+        own = await ag.client.post("/oauth/introspect", data={"token": token}, headers=app.auth())
+        assert own.status_code == 200
+        assert own.json()["active"] is True
+        assert own.json()["client_id"] == app.client_id
+        foreign = await ag.client.post(
+            "/oauth/introspect", data={"token": token}, headers=other.auth()
+        )
+        assert foreign.json() == {"active": False}
+    device = await ag.login(owner.email)
+    theirs = await ag.client.post(
+        "/oauth/introspect", data={"token": device["access_token"]}, headers=app.auth()
+    )
+    assert theirs.json() == {"active": False}
+    public = await register(ag, org, public=True)
+    refused = await ag.client.post(
+        "/oauth/introspect", data={"token": tokens["access_token"], "client_id": public.client_id}
+    )
+    assert refused.status_code == 401

@@ -64,6 +64,7 @@ from authgate.identity.throttle import SignInThrottle
 from authgate.mail import BackgroundMailer, SmtpMailer, build_mailer
 from authgate.provider.assembly import build_provider
 from authgate.provider.clients import ClientRegistry
+from authgate.provider.browser_sessions import EndingBrowserSessionsToo
 from authgate.provider.consents import ConsentService
 from authgate.provider.device import DeviceGrantClients
 from authgate.provider.service import PROVIDER_SSO_CLIENT, SSO_RETURN_PATH
@@ -170,7 +171,7 @@ async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtim
         hasher=hasher,
         mailer=mailer,
         keyed=KeyedHasher(derive_key(root, "authgate keyed hash v1")),
-        sessions=store.refresh_tokens,
+        sessions=EndingBrowserSessionsToo(store.refresh_tokens, store.browser_sessions),
         clock=clock,
         public_url=settings.issuer,
         invite_ttl=settings.invite_ttl,

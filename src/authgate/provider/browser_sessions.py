@@ -8,11 +8,12 @@ it ends at RP-initiated logout, when it expires, or when the person is disabled.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from authgate.crypto.randomness import new_id, new_secret
 from authgate.identity.deps import IdentityDeps
 from authgate.identity.models import User
+from authgate.identity.ports import SessionRevoker
 from authgate.provider.models import BrowserSession
 from authgate.provider.ports import BrowserSessionRepository
 
@@ -73,3 +74,30 @@ class BrowserSessions:
     async def end(self, session_id: str) -> int:
         """End the session and the app sessions it started; how many of those ended."""
         return await self._repository.end(session_id, self._deps.now())
+
+
+class EndingBrowserSessionsToo:
+    """A :class:`authgate.identity.ports.SessionRevoker` that, when every session of a person
+    ends (password change or reset, disable), also ends their browser sessions, so that
+    nobody keeps signing in to apps with a sign-in from before."""
+
+    def __init__(self, families: SessionRevoker, browsers: BrowserSessionRepository) -> None:
+        self._families = families
+        self._browsers = browsers
+
+    async def revoke_for_user(
+        self,
+        user_id: str,
+        reason: str,
+        at: datetime,
+        *,
+        org_id: str | None = None,
+        except_family: str | None = None,
+    ) -> int:
+        """Revoke the person's sessions; with no ``org_id``, their browser sessions too."""
+        revoked = await self._families.revoke_for_user(
+            user_id, reason, at, org_id=org_id, except_family=except_family
+        )
+        if org_id is None:
+            await self._browsers.end_for_user(user_id, at)
+        return revoked

@@ -1,20 +1,32 @@
-"""Token introspection (RFC 7662) for the organization's service clients.
+"""Token introspection (RFC 7662) for the organization's service clients and apps.
 
-A caller learns about tokens of its own organization only; for any other token, and for any
-token that is not valid right now, the answer is ``{"active": false}`` and nothing more.
+A service client learns about tokens of its own organization only, a registered app about
+the tokens issued to it only; for any other token, and for any token that is not valid right
+now, the answer is ``{"active": false}`` and nothing more.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from authgate.errors import InvalidToken
 from authgate.identity.deps import IdentityDeps
 from authgate.tokens.access import AccessClaims, AccessTokens
-from authgate.tokens.models import ServiceClient
 from authgate.tokens.ports import RefreshTokenRepository
 
 INACTIVE: dict[str, Any] = {"active": False}
+
+
+class Caller(Protocol):
+    """Who asks: a service client or a registered app."""
+
+    @property
+    def client_id(self) -> str:
+        """The caller's client id."""
+
+    @property
+    def org_id(self) -> str:
+        """The caller's organization."""
 
 
 class Introspector:
@@ -28,14 +40,19 @@ class Introspector:
         self._refresh_tokens = refresh_tokens
 
     async def introspect(
-        self, token: str, caller: ServiceClient, hint: str | None = None
+        self, token: str, caller: Caller, hint: str | None = None, *, own_only: bool = False
     ) -> dict[str, Any]:
-        """The token's metadata when active and of the caller's organization."""
+        """The token's metadata when active and of the caller's organization (with
+        ``own_only``, only when it was issued to the caller itself)."""
         if hint == "refresh_token":
-            return await self._refresh(token, caller) or await self._access_token(token, caller)
-        return await self._access_token(token, caller) or await self._refresh(token, caller)
+            answer = await self._refresh(token, caller) or await self._access_token(token, caller)
+        else:
+            answer = await self._access_token(token, caller) or await self._refresh(token, caller)
+        if own_only and answer and answer.get("client_id") != caller.client_id:
+            return {}
+        return answer
 
-    async def _access_token(self, token: str, caller: ServiceClient) -> dict[str, Any]:
+    async def _access_token(self, token: str, caller: Caller) -> dict[str, Any]:
         try:
             claims = await self._access.verify_current(token)
         except InvalidToken:
@@ -67,7 +84,7 @@ class Introspector:
         role = await self._deps.store.memberships.active_role(claims.org_id, claims.subject)
         return role is not None
 
-    async def _refresh(self, token: str, caller: ServiceClient) -> dict[str, Any]:
+    async def _refresh(self, token: str, caller: Caller) -> dict[str, Any]:
         found = await self._refresh_tokens.find(self._deps.keyed.digest(token))
         if found is None:
             return {}

@@ -19,6 +19,7 @@ from authgate.provider.authorization import PROMPTS
 from authgate.provider.browser_sessions import ACR_VALUES
 from authgate.provider.claims import supported_claims
 from authgate.provider.id_tokens import ALGORITHMS as ID_TOKEN_ALGORITHMS
+from authgate.tokens.introspection import Caller
 from authgate.tokens.sessions import DEVICE_CLIENT_ID
 
 router = APIRouter(tags=["oauth"])
@@ -81,17 +82,29 @@ async def revoke(request: Request, services: ServicesDep) -> Response:
 
 @router.post("/oauth/introspect", openapi_extra=FORM_BODY)
 async def introspect(request: Request, services: ServicesDep) -> JSONResponse:
-    """RFC 7662: for an authenticated service client, about tokens of its organization."""
+    """RFC 7662: for an authenticated service client, about tokens of its organization; for
+    a confidential app, about the tokens issued to it."""
     form = parse_form(await request.body(), request.headers.get("content-type"))
     credentials = client_credentials(form, request.headers.get("authorization"))
     if not credentials.client_id or credentials.client_secret is None:
-        raise InvalidClient("introspection needs a service client's credentials")
-    caller = await services.clients.authenticate(credentials.client_id, credentials.client_secret)
+        raise InvalidClient("introspection needs a confidential client's credentials")
+    caller: Caller
+    if services.provider is not None and is_app_client(credentials.client_id):
+        caller = await services.provider.clients.authenticate(
+            credentials.client_id, credentials.client_secret
+        )
+    else:
+        caller = await services.clients.authenticate(
+            credentials.client_id, credentials.client_secret
+        )
     token_value = form.get("token")
     if not token_value:
         raise OAuthError("token is required")
     answer = await services.introspector.introspect(
-        token_value, caller, form.get("token_type_hint")
+        token_value,
+        caller,
+        form.get("token_type_hint"),
+        own_only=is_app_client(caller.client_id),
     )
     return JSONResponse(answer or {"active": False}, headers=NO_STORE)
 
