@@ -8,7 +8,7 @@ import typer
 import uvicorn
 
 from authgate.app import create_app, open_database
-from authgate.cli import admin, idp, keys, signed_fetch, solution
+from authgate.cli import admin, idp, keys, oauth_clients, signed_fetch, solution
 from authgate.cli.common import console, fail, run, settings_or_exit
 from authgate.client.cli import register as register_device_commands
 from authgate.config import Settings, redact_url
@@ -26,6 +26,7 @@ app.add_typer(solution.app, name="solution")
 register_device_commands(app)  # login, logout, whoami, sync, call, data
 app.add_typer(signed_fetch.app, name="signed-fetch")
 app.add_typer(idp.app, name="idp")
+app.add_typer(oauth_clients.app, name="oauth-client")
 
 
 async def _needs_bootstrap(settings: Settings) -> bool:

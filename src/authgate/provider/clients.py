@@ -30,6 +30,8 @@ CLIENT_ID_PREFIX = "app_"
 """Every registered app's client id starts with this."""
 INVALID_CLIENT = "client authentication failed"
 """The one message of every failed client authentication."""
+CACHE_SECONDS = 5.0
+"""How long a node keeps a looked-up client before reading it again (by default)."""
 MAX_CACHED = 10_000
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.~-]{1,128}$")
 
@@ -38,7 +40,11 @@ class ClientRegistry:
     """Create, list, show, replace, delete and re-key clients; find and authenticate them."""
 
     def __init__(
-        self, deps: IdentityDeps, repository: ClientRepository, *, cache_ttl: float = 5.0
+        self,
+        deps: IdentityDeps,
+        repository: ClientRepository,
+        *,
+        cache_ttl: float = CACHE_SECONDS,
     ) -> None:
         self._deps = deps
         self._repository = repository
