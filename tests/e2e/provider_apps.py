@@ -64,7 +64,7 @@ class Deployment:
         *,
         client_type: str = "confidential",
         grants: tuple[str, ...] = ("authorization_code", "refresh_token"),
-        scopes: tuple[str, ...] = ("openid", "profile", "email", "offline_access"),
+        scopes: tuple[str, ...] | None = ("openid", "profile", "email", "offline_access"),
         redirect_uris: tuple[str, ...] = (CALLBACK,),
         post_logout_redirect_uris: tuple[str, ...] = (SIGNED_OUT,),
         via: str = "api",
@@ -77,11 +77,12 @@ class Deployment:
             "name": name,
             "client_type": client_type,
             "grant_types": list(grants),
-            "scopes": list(scopes),
             "redirect_uris": list(redirect_uris),
             "post_logout_redirect_uris": list(post_logout_redirect_uris),
             **extra,
         }
+        if scopes is not None:
+            body["scopes"] = list(scopes)
         response = httpx.post(
             f"{self.issuer}/v1/orgs/{ORG}/oauth-clients",
             json=body,
@@ -97,7 +98,7 @@ class Deployment:
         name: str,
         client_type: str,
         grants: tuple[str, ...],
-        scopes: tuple[str, ...],
+        scopes: tuple[str, ...] | None,
         redirect_uris: tuple[str, ...],
     ) -> Registered:
         args = ["oauth-client", "create", "--org", ORG, "--name", name, "--type", client_type]
@@ -105,7 +106,7 @@ class Deployment:
             args += ["--redirect-uri", uri]
         for grant in grants:
             args += ["--grant", grant]
-        for scope in scopes:
+        for scope in scopes or ():
             args += ["--scope", scope]
         done = cli(self.env, *args, "--json")
         assert done.returncode == 0, done.stderr + done.stdout

@@ -303,23 +303,48 @@ async def test_device_code_for_a_public_client(
     assert spent.value.error == "invalid_grant"
 
 
-async def test_client_credentials_introspection_and_revocation(
-    deployment: Deployment, metadata: dict[str, Any]
-) -> None:
+async def test_client_credentials(deployment: Deployment, metadata: dict[str, Any]) -> None:
     app = deployment.register(
         "Authlib nightly job",
         grants=("client_credentials",),
-        scopes=("reports.read",),
+        scopes=None,
         redirect_uris=(),
         post_logout_redirect_uris=(),
     )
-    client = OAuth2Session(app.client_id, app.client_secret, scope="reports.read")
+    client = OAuth2Session(app.client_id, app.client_secret)
     token = client.fetch_token(metadata["token_endpoint"], grant_type="client_credentials")
     assert token["token_type"].lower() == "bearer"
-    assert token["scope"] == "reports.read"
-    about = client.introspect_token(metadata["introspection_endpoint"], token=token["access_token"])
-    assert about.status_code == 200, about.text
-    assert about.json()["active"] is True
-    assert about.json()["client_id"] == app.client_id
-    revoked = client.revoke_token(metadata["revocation_endpoint"], token=token["access_token"])
+    assert "refresh_token" not in token
+    assert "id_token" not in token
+    impostor = OAuth2Session(app.client_id, "not-the-secret")
+    with pytest.raises(OAuthError) as refused:
+        impostor.fetch_token(metadata["token_endpoint"], grant_type="client_credentials")
+    assert refused.value.error == "invalid_client"
+
+
+async def test_an_app_introspects_and_revokes_its_tokens(
+    deployment: Deployment, metadata: dict[str, Any]
+) -> None:
+    app = deployment.register("Authlib app (introspection)")
+    client = session(app)
+    _, token, _ = await code_flow(deployment, metadata, client)
+    endpoint = metadata["introspection_endpoint"]
+    for value, hint in ((token["access_token"], "access_token"),
+                        (token["refresh_token"], "refresh_token")):  # fmt: skip
+        about = client.introspect_token(endpoint, token=value, token_type_hint=hint)
+        assert about.status_code == 200, about.text
+        assert about.json()["active"] is True
+        assert about.json()["client_id"] == app.client_id
+        assert about.json()["sub"] == deployment.owner_id
+    revoked = client.revoke_token(
+        metadata["revocation_endpoint"],
+        token=token["refresh_token"],
+        token_type_hint="refresh_token",
+    )
     assert revoked.status_code == 200
+    after = client.introspect_token(endpoint, token=token["refresh_token"])
+    assert after.status_code == 200, after.text
+    assert after.json() == {"active": False}
+    with pytest.raises(OAuthError) as refused:
+        client.refresh_token(metadata["token_endpoint"], refresh_token=token["refresh_token"])
+    assert refused.value.error == "invalid_grant"

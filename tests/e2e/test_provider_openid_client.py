@@ -71,12 +71,13 @@ def apps(deployment: Deployment) -> Apps:
             grants=("authorization_code", "refresh_token", DEVICE_GRANT),
             scopes=("openid", "email", "offline_access"),
             redirect_uris=(NATIVE_CALLBACK,),
-            via="cli",
+            post_logout_redirect_uris=(),
+            application_type="native",
         ),
         service=deployment.register(
             "Planner's nightly sync",
             grants=("client_credentials",),
-            scopes=("reports.read",),
+            scopes=None,
             redirect_uris=(),
             post_logout_redirect_uris=(),
         ),
@@ -327,6 +328,24 @@ async def test_revocation_ends_the_refresh_token(deployment: Deployment, rp: Ope
     assert refused.value.error == "invalid_grant"
 
 
+async def test_an_app_introspects_its_tokens(
+    deployment: Deployment, apps: Apps, rp: OpenIdRp
+) -> None:
+    _, _, granted = await signed_in(rp, deployment)
+    tokens = granted["tokens"]
+    for token in (tokens["access_token"], tokens["refresh_token"]):
+        about = await rp.introspect("web", token)
+        assert about["active"] is True
+        assert about["client_id"] == apps.web.client_id
+        assert about["sub"] == deployment.owner_id
+    service = await rp.client_credentials("service")
+    own = await rp.introspect("service", service["access_token"])
+    assert own["active"] is True
+    assert own["client_id"] == apps.service.client_id
+    await rp.revoke("web", tokens["refresh_token"])
+    assert (await rp.introspect("web", tokens["refresh_token"]))["active"] is False
+
+
 async def test_rp_initiated_logout_ends_the_session_and_its_refresh_tokens(
     deployment: Deployment, rp: OpenIdRp
 ) -> None:
@@ -435,17 +454,14 @@ async def test_device_code_for_a_public_client(
 async def test_client_credentials_for_a_confidential_client(
     deployment: Deployment, apps: Apps, rp: OpenIdRp
 ) -> None:
-    tokens = await rp.client_credentials("service", "reports.read")
+    tokens = await rp.client_credentials("service")
     assert tokens["token_type"].lower() == "bearer"
-    assert tokens["scope"] == "reports.read"
     assert "refresh_token" not in tokens
-    about = await rp.introspect("service", tokens["access_token"])
-    assert about["active"] is True
-    assert about["client_id"] == apps.service.client_id
+    assert "id_token" not in tokens
 
     await rp.discover("impostor", deployment.issuer, apps.service.client_id, "not-the-secret")
     with pytest.raises(RpError) as impostor:
-        await rp.client_credentials("impostor", "reports.read")
+        await rp.client_credentials("impostor")
     assert impostor.value.error == "invalid_client"
     assert impostor.value.status == 401
     with pytest.raises(RpError) as not_allowed:
@@ -458,7 +474,7 @@ async def test_no_secret_or_token_reaches_the_log_or_the_database(
 ) -> None:
     _, left, granted = await signed_in(rp, deployment)
     refreshed = await rp.refresh("web", granted["tokens"]["refresh_token"])
-    service = await rp.client_credentials("service", "reports.read")
+    service = await rp.client_credentials("service")
     secrets = [
         deployment.password,
         left.params["code"],

@@ -174,9 +174,31 @@ function describe(error) {
     error_description: error?.error_description ?? null,
     status: error?.status ?? null,
   };
-  // openid-client wraps the cause (a protocol error from oauth4webapi) in a ClientError.
-  if (error?.cause) described.cause = describe(error.cause);
+  if (Array.isArray(error?.cause)) {
+    // A 401 with WWW-Authenticate: its challenges carry the OAuth error (RFC 6750 §3).
+    described.challenges = error.cause;
+    const first = error.cause.find((challenge) => challenge.parameters?.error);
+    described.error ??= first?.parameters.error ?? null;
+    described.error_description ??= first?.parameters.error_description ?? null;
+    described.response = error.response;
+  } else if (error?.cause) {
+    // openid-client wraps the cause (a protocol error from oauth4webapi) in a ClientError.
+    described.cause = describe(error.cause);
+  }
   return described;
+}
+
+// The body of a 401 answered with a bare challenge (Basic realm="…") still names the
+// OAuth error (RFC 6749 §5.2); openid-client stops at the challenge, so read it here.
+async function withBody(described) {
+  const { response, ...rest } = described;
+  if (!response || response.bodyUsed || rest.error) return rest;
+  try {
+    const body = await response.json();
+    return { ...rest, error: body.error ?? null, error_description: body.error_description ?? null };
+  } catch {
+    return rest;
+  }
 }
 
 function answer(message) {
@@ -201,7 +223,7 @@ lines.on('line', (line) => {
   }
   operation(args).then(
     (result) => answer({ id, ok: true, result: result ?? null }),
-    (error) => answer({ id, ok: false, error: describe(error) }),
+    async (error) => answer({ id, ok: false, error: await withBody(describe(error)) }),
   );
 });
 answer({ id: 0, ok: true, result: 'ready' });
