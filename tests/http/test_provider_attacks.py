@@ -292,3 +292,21 @@ async def test_a_consent_form_does_not_work_in_another_browser(ag: Authgate) -> 
         await attacker.sign_in(authorize_url(app, pkce()[1]), email, PASSWORD, decision="deny")
         replayed = await attacker.submit(page, form, decision="allow")  # type: ignore[arg-type]
     assert replayed.status == 400  # type: ignore[union-attr]
+
+
+async def test_a_cross_site_sign_in_post_cannot_sign_a_browser_in(ag: Authgate) -> None:
+    """Login CSRF: the attacker's own sign-in form, posted from the victim's browser (which
+    lacks the cookie set beside the form), is refused."""
+    app, email = await _app(ag)
+    async with browser(ag, "198.51.100.7") as attacker:
+        page = await attacker.browse(authorize_url(app, pkce()[1]))
+        sealed = dict(page.forms[0].fields())["request"]  # type: ignore[union-attr]
+    async with browser(ag) as victim:
+        forged = await victim.client.post(
+            f"{BASE_URL}/oauth/signin",
+            data={"request": sealed, "email": email, "password": PASSWORD},
+        )
+        assert forged.status_code == 400
+        assert "set-cookie" not in {k.lower() for k in forged.headers}
+        later = await victim.browse(authorize_url(app, pkce()[1], prompt="none"))
+        assert later.params["error"] == "login_required"  # type: ignore[union-attr]

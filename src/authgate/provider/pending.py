@@ -30,11 +30,11 @@ class PendingRequests:
     def __init__(self, sealer: Sealer, clock: Clock, *, ttl: int = DEFAULT_TTL) -> None:
         self._sealer = sealer
         self._clock = clock
-        self._ttl = ttl
+        self.ttl = ttl
 
     def seal(self, request: AuthorizationRequest, *, session_id: str | None = None) -> str:
         """The request as a URL-safe string for a form's hidden field."""
-        expires = int(self._clock().timestamp()) + self._ttl
+        expires = int(self._clock().timestamp()) + self.ttl
         plain = orjson.dumps({"r": request.as_dict(), "e": expires})
         sealed = self._sealer.seal(plain, _context(session_id))
         return base64.urlsafe_b64encode(sealed).decode("ascii").rstrip("=")

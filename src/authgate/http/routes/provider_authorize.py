@@ -40,6 +40,7 @@ from authgate.provider.service import Provider
 
 router = APIRouter(include_in_schema=False)
 SSO_COOKIE = "authgate_sso"
+SIGNIN_COOKIE = "authgate_signin"
 SIGN_IN = "Sign in"
 
 
@@ -107,11 +108,31 @@ def _respond(
         sealed = p.pending.seal(decision.request, session_id=decision.session.id)
         response = consent_page(client, decision.request, sealed)
     else:
-        sealed = p.pending.seal(decision.request)
+        # The form works only with the cookie set beside it: a cross-site post (which a
+        # SameSite=Lax cookie does not accompany) cannot sign a browser in (login CSRF).
+        nonce = new_secret(16)
+        sealed = p.pending.seal(decision.request, session_id=_signin_binding(nonce))
         response = signin_page(client, sealed, decision.request.login_hint or "")
+        response.set_cookie(
+            SIGNIN_COOKIE,
+            nonce,
+            max_age=p.pending.ttl,
+            path="/oauth/signin",
+            httponly=True,
+            secure=p.id_tokens.issuer.startswith("https://"),
+            samesite="lax",
+        )
     if cookie is not None:
         set_session_cookie(response, cookie[1], p.browser.ttl, secure=p.id_tokens.issuer)
     return response
+
+
+def _signin_binding(nonce: str) -> str:
+    return f"signin:{nonce}"
+
+
+def _signin_nonce(request: Request) -> str:
+    return _signin_binding(request.cookies.get(SIGNIN_COOKIE, "")[:64])
 
 
 async def _opened(
@@ -130,7 +151,7 @@ async def sign_in(request: Request, services: ServicesDep) -> Response:
     p = provider(services)
     form = await form_fields(request, ("request", "email", "password"))
     try:
-        checked, client = await _opened(p, form.get("request", ""))
+        checked, client = await _opened(p, form.get("request", ""), _signin_nonce(request))
     except AuthgateError as exc:
         return error_page(exc.message, exc.status)
     email = form.get("email", "").strip()[:254]
@@ -174,7 +195,7 @@ async def sign_in_sso(request: Request, services: ServicesDep) -> Response:
     p = provider(services)
     form = await form_fields(request, ("request", "idp", "email"))
     try:
-        checked, _ = await _opened(p, form.get("request", ""))
+        checked, _ = await _opened(p, form.get("request", ""), _signin_nonce(request))
         if services.federation is None:
             raise ServiceUnavailable("single sign-on is not available on this server")
         handle = new_secret()
