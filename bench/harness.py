@@ -23,6 +23,7 @@ import gateway_bench
 import httpx
 import jsonata_bench
 import passthrough
+import provider_bench
 import report
 import signedfetch_verify
 import sql_bench
@@ -42,7 +43,7 @@ from servers import (
     token_format,
 )
 
-PARTS = ("tokens", "jsonata", "rest", "gateway", "signedfetch", "sql", "client", "sso")
+PARTS = ("tokens", "jsonata", "rest", "gateway", "signedfetch", "sql", "client", "sso", "provider")
 
 
 class Bench:
@@ -129,6 +130,8 @@ class Bench:
             self.stage("device client", lambda: client_bench.measure(self))
         if "sso" in self.args.only:
             self.stage("SSO", lambda: sso_bench.measure(self))
+        if "provider" in self.args.only:
+            self.stage("OpenID provider", lambda: provider_bench.measure(self))
 
     def tokens(self, databases: list[Database]) -> None:
         inproc_env = authgate_env(Database.sqlite(self.work / "inproc"), 0)
@@ -241,7 +244,8 @@ def parse_args() -> argparse.Namespace:
         "checks), jsonata (Python vs JavaScript), rest (the REST pass-through), gateway (signed "
         "fetch round trips), signedfetch (the home-server kit's verifier vs oauthlib's), sql (SQL "
         "functions vs asyncpg), client (local execution on the device into SQLite), sso "
-        "(brokered SSO logins: callback with a code to tokens)",
+        "(brokered SSO logins: callback with a code to tokens), provider (authorization-code "
+        "exchanges and userinfo vs oidc-provider)",
     )  # fmt: skip
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
     parser.add_argument(
@@ -261,7 +265,7 @@ def parse_args() -> argparse.Namespace:
 def check_machine(args: argparse.Namespace) -> None:
     tools = {"taskset", "wrk"}
     packages = set()
-    if "tokens" in args.only:
+    if "tokens" in args.only or "provider" in args.only:
         tools |= {"node", "psql"}
         packages.add("oidc-provider")
     if "jsonata" in args.only:

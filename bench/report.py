@@ -130,7 +130,14 @@ def ratios(rows: list[Row]) -> list[Ratio]:
         + _gateway_ratios(rows)
         + _sql_ratios(rows)
         + _signedfetch_ratios(rows)
+        + _provider_ratios(rows)
     )
+
+
+def _provider_ratios(rows: list[Row]) -> list[Ratio]:
+    from provider_bench import ratios as provider_ratios  # the stage names its own rows
+
+    return provider_ratios(rows)
 
 
 def _sql_ratios(rows: list[Row]) -> list[Ratio]:
