@@ -9,14 +9,10 @@ from dataclasses import replace
 import pytest
 
 from authgate.errors import ValidationFailed
-from authgate.provider.client_metadata import (
-    MAX_URIS,
-    ClientSpec,
-    check_client,
-    redirect_uri_problem,
-)
+from authgate.provider.client_metadata import MAX_URIS, ClientSpec, check_client
 from authgate.provider.errors import InvalidClientMetadata, InvalidRedirectUriMetadata
 from authgate.provider.models import ApplicationType, AuthMethod, ClientType, GrantType
+from authgate.provider.registered_uris import redirect_uri_problem
 
 WEB = ApplicationType.WEB
 NATIVE = ApplicationType.NATIVE
