@@ -5,7 +5,6 @@ the live sessions issued to the client and nothing else."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import replace
 
 import pytest
@@ -25,29 +24,7 @@ from authgate.tokens.models import TokenFamily
 
 from . import records
 from .records import DAY, HOUR, NOW, new_id
-
-
-def oauth_client(org_id: str, name: str = "Notes", **kw: object) -> OAuthClient:
-    """A confidential web app of ``org_id``."""
-    values: dict[str, object] = {
-        "client_id": new_id("app"),
-        "org_id": org_id,
-        "name": name,
-        "client_type": ClientType.CONFIDENTIAL,
-        "application_type": ApplicationType.WEB,
-        "redirect_uris": ("https://notes.example/cb", "https://notes.example/cb/"),
-        "post_logout_redirect_uris": ("https://notes.example/bye",),
-        "grant_types": (GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN),
-        "scopes": ("openid", "profile", "email", "offline_access"),
-        "token_endpoint_auth_method": AuthMethod.CLIENT_SECRET_BASIC,
-        "id_token_signed_response_alg": "RS256",
-        "secret_hash": secrets.token_hex(32),
-        "logo_uri": "https://notes.example/logo.png",
-        "created_at": NOW,
-        "updated_at": NOW,
-    }
-    values.update(kw)
-    return OAuthClient(**values)  # type: ignore[arg-type]
+from .test_store_provider import oauth_client
 
 
 def public_native(org_id: str, name: str = "Pocket") -> OAuthClient:
@@ -78,7 +55,12 @@ async def family(store: SqlStore, user: User, org_id: str, client_id: str) -> To
 
 
 async def test_every_field_reads_back_as_written(store: SqlStore, an_org: Organization) -> None:
-    web, native = oauth_client(an_org.id), public_native(an_org.id)
+    web = oauth_client(
+        an_org.id,
+        redirect_uris=("https://notes.example/cb", "https://notes.example/cb/"),
+        post_logout_redirect_uris=("https://notes.example/bye",),
+    )
+    native = public_native(an_org.id)
     for client in (web, native):
         await store.oauth_clients.create(client)
     for client in (web, native):
