@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from authgate.errors import AuthgateError, ValidationFailed
 from authgate.provider.errors import InvalidClientMetadata, InvalidRedirectUriMetadata
+from authgate.provider.id_tokens import ALGORITHMS as ID_TOKEN_ALGORITHMS
 from authgate.provider.models import ApplicationType, AuthMethod, ClientType, GrantType
 from authgate.provider.registered_uris import redirect_uri_problem, uri_problem
 from authgate.provider.scopes import SUPPORTED_SCOPES, default_scopes, unsupported_scopes
@@ -21,8 +22,6 @@ from authgate.provider.scopes import SUPPORTED_SCOPES, default_scopes, unsupport
 MAX_URIS = 20
 """At most this many redirect URIs (and as many post-logout ones) per client."""
 MAX_NAME_CHARS = 200
-ID_TOKEN_ALGORITHMS = ("RS256", "EdDSA")
-"""``id_token_signed_response_alg`` values; RS256 is OpenID Connect's default."""
 
 # Dynamic registration names two fields as RFC 7591 §2 does.
 _RFC7591_NAMES = {"name": "client_name", "scopes": "scope"}
@@ -117,7 +116,8 @@ def _check(spec: ClientSpec, dynamic: bool) -> ClientMetadata:
         scopes = default_scopes(GrantType.REFRESH_TOKEN in grants)
     else:
         scopes = _scopes(spec.scopes)
-    algorithm = spec.id_token_signed_response_alg or ID_TOKEN_ALGORITHMS[0]
+    # RS256 is OpenID Connect's default (Core §3.1.3.7); EdDSA is offered beside it.
+    algorithm = spec.id_token_signed_response_alg or "RS256"
     if algorithm not in ID_TOKEN_ALGORITHMS:
         raise _Refused(
             "id_token_signed_response_alg",
