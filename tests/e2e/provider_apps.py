@@ -8,7 +8,6 @@ id and (for confidential clients) the secret shown once.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,9 +69,9 @@ class Deployment:
         via: str = "api",
         **extra: Any,
     ) -> Registered:
-        """Register an app with the organization, through the API or the CLI."""
-        if via == "cli":
-            return self._register_cli(name, client_type, grants, scopes, redirect_uris)
+        """Register an app with the organization, through the admin API or, with
+        ``via="cli"``, the ``authgate oauth-client create`` command. ``extra`` holds other
+        fields of the API's body (``application_type``, ``id_token_signed_response_alg``)."""
         body: dict[str, Any] = {
             "name": name,
             "client_type": client_type,
@@ -83,6 +82,8 @@ class Deployment:
         }
         if scopes is not None:
             body["scopes"] = list(scopes)
+        if via == "cli":
+            return self._register_cli(body)
         response = httpx.post(
             f"{self.issuer}/v1/orgs/{ORG}/oauth-clients",
             json=body,
@@ -93,25 +94,32 @@ class Deployment:
         answer: dict[str, Any] = response.json()
         return Registered(answer["client_id"], answer.get("client_secret"), answer)
 
-    def _register_cli(
-        self,
-        name: str,
-        client_type: str,
-        grants: tuple[str, ...],
-        scopes: tuple[str, ...] | None,
-        redirect_uris: tuple[str, ...],
-    ) -> Registered:
-        args = ["oauth-client", "create", "--org", ORG, "--name", name, "--type", client_type]
-        for uri in redirect_uris:
-            args += ["--redirect-uri", uri]
-        for grant in grants:
-            args += ["--grant", grant]
-        for scope in scopes or ():
-            args += ["--scope", scope]
-        done = cli(self.env, *args, "--json")
+    def _register_cli(self, body: dict[str, Any]) -> Registered:
+        args = ["oauth-client", "create", body.pop("name"), "--org", ORG]
+        args += ["--type", body.pop("client_type")]
+        for field, option in _CLI_OPTIONS.items():
+            value = body.pop(field, None)
+            for item in [value] if isinstance(value, str) else value or ():
+                args += [option, item]
+        assert not body, f"no CLI option for {sorted(body)}"
+        done = cli(self.env, *args)
         assert done.returncode == 0, done.stderr + done.stdout
-        answer: dict[str, Any] = json.loads(done.stdout)
-        return Registered(answer["client_id"], answer.get("client_secret"), answer)
+        created = re.search(r"Registered OAuth client (\S+) in ", done.stdout)
+        assert created, done.stdout
+        secret = re.search(r"client secret: (\S+)", done.stdout)
+        answer = {"client_id": created.group(1), "printed": done.stdout}
+        return Registered(created.group(1), secret.group(1) if secret else None, answer)
+
+
+_CLI_OPTIONS = {
+    "redirect_uris": "--redirect-uri",
+    "post_logout_redirect_uris": "--post-logout-redirect-uri",
+    "grant_types": "--grant",
+    "scopes": "--scope",
+    "application_type": "--application-type",
+    "id_token_signed_response_alg": "--id-token-alg",
+}
+"""The API's fields and the ``authgate oauth-client create`` options that set them."""
 
 
 @contextmanager

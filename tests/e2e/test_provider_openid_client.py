@@ -64,7 +64,9 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 def apps(deployment: Deployment) -> Apps:
     return Apps(
         web=deployment.register("Planner"),
-        eddsa=deployment.register("Planner (EdDSA)", id_token_signed_response_alg="EdDSA"),
+        eddsa=deployment.register(
+            "Planner (EdDSA)", id_token_signed_response_alg="EdDSA", via="cli"
+        ),
         native=deployment.register(
             "Planner for the desktop",
             client_type="public",
@@ -73,6 +75,7 @@ def apps(deployment: Deployment) -> Apps:
             redirect_uris=(NATIVE_CALLBACK,),
             post_logout_redirect_uris=(),
             application_type="native",
+            via="cli",
         ),
         service=deployment.register(
             "Planner's nightly sync",
@@ -318,6 +321,18 @@ async def test_a_code_is_bound_to_its_client_and_verifier(
     with pytest.raises(RpError) as wrong_verifier:
         await rp.code_grant("web", wrong, left.url)
     assert wrong_verifier.value.error == "invalid_grant"
+
+
+async def test_an_app_registered_with_the_cli_signs_people_in(
+    deployment: Deployment, apps: Apps, rp: OpenIdRp
+) -> None:
+    assert apps.eddsa.client_secret is not None
+    assert "shown only this once" in apps.eddsa.answer["printed"]
+    request, _, granted = await signed_in(rp, deployment, "eddsa")
+    assert header_of(granted["tokens"]["id_token"])["alg"] == "EdDSA"
+    assert granted["at_hash_checked"] is True
+    assert granted["claims"]["aud"] == apps.eddsa.client_id
+    assert granted["claims"]["nonce"] == request.nonce
 
 
 async def test_revocation_ends_the_refresh_token(deployment: Deployment, rp: OpenIdRp) -> None:
