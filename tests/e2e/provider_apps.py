@@ -123,14 +123,20 @@ _CLI_OPTIONS = {
 
 
 @contextmanager
-def provider_deployment(directory: Path, **settings: str) -> Iterator[Deployment]:
-    """Bootstrap an organization and its owner, and run `authgate serve` for the block."""
+def provider_deployment(
+    directory: Path, *, port: int | None = None, **settings: str
+) -> Iterator[Deployment]:
+    """Bootstrap an organization and its owner, and run `authgate serve` for the block (on
+    ``port`` when given: an IdP must know the SSO callback before the server starts)."""
     env = base_env(directory / "data", **settings)
     boot = cli(env, "admin", "bootstrap", "--email", OWNER, "--org", ORG, "--generate-password")
     assert boot.returncode == 0, boot.stderr
     found = re.search(r"Generated password \(shown once\): (\S+)", boot.stdout)
     assert found, boot.stdout
-    server = Server(env, directory / "serve.log").start()
+    server = Server(env, directory / "serve.log")
+    if port is not None:
+        server.port = port
+    server.start()
     try:
         login = httpx.post(
             f"{server.url}/v1/auth/login",
