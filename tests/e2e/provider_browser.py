@@ -215,8 +215,8 @@ class ProviderBrowser:
     async def approve_device(
         self, verification_uri: str, email: str, password: str, decision: Decision = "allow"
     ) -> Page:
-        """RFC 8628 §3.3 on authgate's ``/device`` page (the code already in the URI, or
-        typed from ``user_code`` in its query): sign in and allow or deny the device."""
+        """RFC 8628 §3.3 on authgate's ``/device`` page (its code filled in from
+        ``verification_uri_complete``): sign in and allow or deny the device."""
         outcome = await self.browse(
             verification_uri, email=email, password=password, decision=decision
         )
