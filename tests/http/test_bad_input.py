@@ -160,7 +160,11 @@ async def test_oauth_endpoints_take_forms_only_each_parameter_once(ag: Authgate,
 UNSUPPORTED = "unsupported_grant_type"
 BAD_GRANTS = [
     ({"grant_type": "password", "username": "a@b.test", "password": PASSWORD}, UNSUPPORTED),
-    ({"grant_type": "authorization_code", "code": "x", "redirect_uri": "http://x"}, UNSUPPORTED),
+    # authorization_code is for registered apps: without one, client authentication fails.
+    (
+        {"grant_type": "authorization_code", "code": "x", "redirect_uri": "http://x"},
+        "invalid_client",
+    ),
     ({"grant_type": "implicit"}, UNSUPPORTED),
     ({"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer"}, UNSUPPORTED),
     ({"grant_type": "x" * 5000}, UNSUPPORTED),

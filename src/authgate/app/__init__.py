@@ -63,8 +63,8 @@ from authgate.identity.signin import Authenticator
 from authgate.identity.throttle import SignInThrottle
 from authgate.mail import BackgroundMailer, SmtpMailer, build_mailer
 from authgate.provider.assembly import build_provider
-from authgate.provider.clients import ClientRegistry
 from authgate.provider.browser_sessions import EndingBrowserSessionsToo
+from authgate.provider.clients import ClientRegistry
 from authgate.provider.consents import ConsentService
 from authgate.provider.device import DeviceGrantClients
 from authgate.provider.service import PROVIDER_SSO_CLIENT, SSO_RETURN_PATH

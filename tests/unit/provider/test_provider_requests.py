@@ -156,9 +156,11 @@ def _check(client: OAuthClient = WEB, **extra: str) -> AuthorizationRequest:
 def test_a_good_request_is_kept_whole() -> None:
     checked = _check(prompt="login consent", max_age="60", login_hint="ada@acme.example")
     assert checked.scope == "email openid"
-    assert checked.redirect_uri == REGISTERED and checked.redirect_uri_given
+    assert checked.redirect_uri == REGISTERED
+    assert checked.redirect_uri_given
     assert (checked.state, checked.nonce, checked.code_challenge) == ("s-1", "n-1", CHALLENGE)
-    assert checked.prompt == ("login", "consent") and checked.max_age == 60
+    assert checked.prompt == ("login", "consent")
+    assert checked.max_age == 60
     assert checked.login_hint == "ada@acme.example"
     assert AuthorizationRequest.from_dict(checked.as_dict()) == checked
 
