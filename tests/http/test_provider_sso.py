@@ -82,3 +82,34 @@ async def test_the_idp_hand_off_cannot_be_finished_in_another_browser(
     assert page.status == 400
     assert "another browser" in page.text
     assert all(not p.url.startswith(REDIRECT) for p in victim.pages)
+
+
+async def test_the_sign_in_pages_sso_client_cannot_be_used_from_outside(
+    ag: Authgate, idp: Idp
+) -> None:
+    acme = await with_okta(ag, idp)
+    verifier, challenge = pkce()
+    started = await ag.client.get(
+        "/v1/sso/start",
+        params={
+            "idp": acme.idp_id,
+            "client_id": "authgate-provider",
+            "redirect_uri": BASE_URL + "/oauth/signin/sso/return",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        },
+    )
+    assert started.status_code == 400
+    assert "location" not in started.headers
+    redeemed = await ag.client.post(
+        "/v1/sso/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": "x" * 43,
+            "client_id": "authgate-provider",
+            "redirect_uri": BASE_URL + "/oauth/signin/sso/return",
+            "code_verifier": verifier,
+        },
+    )
+    assert redeemed.status_code == 401
+    assert redeemed.json()["error"] == "invalid_client"

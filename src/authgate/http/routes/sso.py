@@ -23,7 +23,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from authgate.errors import AuthgateError, OAuthError, ServiceUnavailable, UnsupportedGrantType
+from authgate.errors import (
+    AuthgateError,
+    InvalidClient,
+    OAuthError,
+    ServiceUnavailable,
+    UnsupportedGrantType,
+)
 from authgate.federation import Federation
 from authgate.federation.discovery import RealmIdp
 from authgate.federation.errors import InvalidRedirectUri
@@ -35,6 +41,7 @@ from authgate.http.routes.auth import TokenBody
 from authgate.http.routes.pages import page
 from authgate.http.services import Services
 from authgate.identity.deps import Actor
+from authgate.provider.service import PROVIDER_SSO_CLIENT
 
 router = APIRouter(prefix="/v1/sso", tags=["sso"])
 
@@ -150,6 +157,8 @@ async def start(
     """Start a brokered login: to the IdP (or, to ``Accept: application/json``, its URL)."""
     brokered = federation(services).brokered
     try:
+        if client_id == PROVIDER_SSO_CLIENT:
+            raise InvalidRedirectUri("authgate's own sign-in page starts these logins itself")
         redirect_uri = brokered.check_redirect(client_id, redirect_uri)
     except InvalidRedirectUri as exc:
         return page(_TITLE, status=400, error=exc.message)
@@ -213,6 +222,9 @@ async def token(request: Request, services: ServicesDep) -> JSONResponse:
         raise OAuthError("code is required")
     if "client_secret" in form or request.headers.get("authorization"):
         raise OAuthError("the device app is a public client: send no client secret")
+    if form.get("client_id") == PROVIDER_SSO_CLIENT:
+        # Only authgate's own sign-in page redeems these, and it signs a browser in instead.
+        raise InvalidClient("this client's logins are not redeemed here")
     tokens = await federation(services).brokered.redeem(
         code=form["code"],
         code_verifier=form.get("code_verifier"),
