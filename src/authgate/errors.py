@@ -152,6 +152,13 @@ class InvalidToken(Unauthenticated):
     code = "invalid_token"
 
 
+class InsufficientScope(InvalidToken):
+    """RFC 6750 §3.1: the token lacks the scope the resource needs."""
+
+    code = "insufficient_scope"
+    status = 403
+
+
 class ServiceUnavailable(AuthgateError):
     """A dependency (the database, Redis) cannot be reached."""
 

@@ -329,3 +329,25 @@ async def test_an_app_introspects_its_own_tokens_only(ag: Authgate) -> None:
         "/oauth/introspect", data={"token": tokens["access_token"], "client_id": public.client_id}
     )
     assert refused.status_code == 401
+
+
+async def test_userinfo_refuses_what_is_not_a_users_openid_token(ag: Authgate) -> None:
+    org, _ = await ag.org_with_owner()
+    app = await register(ag, org)
+    service = await ag.client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, headers=app.auth()
+    )
+    cases = [
+        ({}, 401, "unauthenticated"),
+        ({"Authorization": "Basic eDp5"}, 401, "invalid_token"),
+        ({"Authorization": "Bearer not.a.jwt"}, 401, "invalid_token"),
+        (bearer(service.json()["access_token"]), 403, "insufficient_scope"),
+    ]
+    for headers, status, code in cases:
+        for method in ("GET", "POST"):
+            response = await ag.client.request(method, "/oauth/userinfo", headers=headers)
+            assert response.status_code == status, response.text
+            assert response.json()["error"]["code"] == code
+            assert "www-authenticate" in response.headers
+    huge = await ag.client.post("/oauth/userinfo", content=b"x" * 70_000, headers=bearer("a"))
+    assert huge.status_code == 413

@@ -46,6 +46,7 @@ from authgate.http.routes import (
 )
 from authgate.http.services import Services
 from authgate.http.token_endpoint import token_request
+from authgate.http.userinfo_endpoint import LeanUserinfoEndpoint
 
 TOKEN_PATH = "/oauth/token"
 
@@ -105,6 +106,9 @@ def build_asgi(fastapi_app: FastAPI) -> ASGIApp:
         return found
 
     lean = LeanTokenEndpoint(
-        LeanCallEndpoint(GatewayEndpoint(fastapi_app, services), services), services
+        LeanCallEndpoint(
+            LeanUserinfoEndpoint(GatewayEndpoint(fastapi_app, services), services), services
+        ),
+        services,
     )
     return LimitAndObserve(lean)

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from authgate.errors import AuthgateError, OAuthError, TooManyRequests
+from authgate.errors import AuthgateError, InsufficientScope, OAuthError, TooManyRequests
 from authgate.functions.errors import FunctionCallFailed
 from authgate.signedfetch.errors import InvalidSignature, ReplayedNonce
 
@@ -55,6 +55,8 @@ def error_headers(error: AuthgateError) -> dict[str, str]:
             headers["WWW-Authenticate"] = 'Basic realm="authgate"'
         else:
             headers["WWW-Authenticate"] = f'Bearer realm="authgate", error="{error.code}"'
+    elif isinstance(error, InsufficientScope):
+        headers["WWW-Authenticate"] = f'Bearer realm="authgate", error="{error.code}"'
     return headers
 
 

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from authgate.errors import AuthgateError, NotFound
+from authgate.errors import AuthgateError, InsufficientScope, NotFound
 from authgate.identity.access import require_admin
 from authgate.identity.deps import Actor, IdentityDeps
 from authgate.provider.client_metadata import ClientSpec
 from authgate.provider.clients import ClientRegistry
 from authgate.provider.errors import InvalidClientMetadata, InvalidRedirectUriMetadata
 from authgate.provider.models import GrantType, OAuthClient
-from authgate.provider.service import InsufficientScope
 from authgate.tokens.access import AccessClaims
 
 SETTING = "AUTHGATE_PROVIDER_DYNAMIC_REGISTRATION"

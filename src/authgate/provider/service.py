@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from authgate.errors import AuthgateError, InvalidToken
+from authgate.errors import AuthgateError, InsufficientScope, InvalidToken
 from authgate.identity.deps import Actor, IdentityDeps
 from authgate.identity.models import User
 from authgate.identity.signin import Authenticator
@@ -39,13 +39,6 @@ class Clients(Protocol):
 
     async def authenticate(self, client_id: str | None, secret: str | None) -> OAuthClient:
         """The client, if its credentials are right (InvalidClient otherwise)."""
-
-
-class InsufficientScope(InvalidToken):
-    """RFC 6750 §3.1: the token lacks the scope the resource needs."""
-
-    code = "insufficient_scope"
-    status = 403
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from authgate.errors import AuthgateError, InvalidToken
-from authgate.http.deps import ServicesDep, client_ip
+from authgate.errors import AuthgateError
+from authgate.http.deps import ServicesDep, client_ip, parse_bearer
 from authgate.http.errors import NO_STORE
 from authgate.http.oauth_forms import client_credentials, parse_form
 from authgate.http.provider_forms import clear_session_cookie, collect_params, error_page
@@ -41,20 +41,15 @@ async def pushed_authorization_request(request: Request, services: ServicesDep) 
     )
 
 
-async def _bearer(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise InvalidToken("send the access token as 'Authorization: Bearer <token>'")
-    return token.strip()
-
-
 @router.get("/oauth/userinfo")
 @router.post("/oauth/userinfo")
 async def userinfo(request: Request, services: ServicesDep) -> JSONResponse:
-    """OpenID Connect Core §5.3: the signed-in person's claims, as the token's scopes allow."""
+    """OpenID Connect Core §5.3: the signed-in person's claims, as the token's scopes allow.
+
+    Served by :mod:`authgate.http.userinfo_endpoint` before this route is reached; this one
+    describes it in the OpenAPI document and answers when the lean path is not in front."""
     p = provider(services)
-    claims = await p.access.verify_current(await _bearer(request))
+    claims = await p.access.verify_current(parse_bearer(request.headers.get("authorization")))
     return JSONResponse(await p.userinfo(claims), headers=NO_STORE)
 
 
