@@ -64,6 +64,11 @@ async def test_the_code_flow_signs_in_asks_consent_and_issues_verified_tokens(
     ).digest()
     expected = base64.urlsafe_b64encode(digest[: len(digest) // 2]).decode().rstrip("=")
     assert claims["at_hash"] == expected
+    events = await ag.services.deps.store.audit.list(org.id)
+    actions = {event.action for event in events}
+    assert {"web.signin", "consent.grant", "signin"} <= actions
+    assert PASSWORD not in str(events)
+    assert tokens["refresh_token"] not in str(events)
     info = await ag.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"]))
     assert info.status_code == 200
     assert info.json() == {

@@ -67,7 +67,9 @@ class Provider:
         user = await self.authenticator.authenticate(email, password, actor)
         if self.password_policy is not None:
             await self.password_policy.check_password_sign_in(client.org_id)
-        return await self.browser.start(user, acr=ACR_PASSWORD, amr=("pwd",))
+        started = await self.browser.start(user, acr=ACR_PASSWORD, amr=("pwd",))
+        await self._audit_sign_in(user, started[0], client, actor)
+        return started
 
     async def password_allowed(self, client: OAuthClient) -> bool:
         """Whether the app's organization lets its members sign in with a password."""
@@ -79,9 +81,30 @@ class Provider:
             return False
         return True
 
-    async def sign_in_federated(self, user: User, idp_id: str) -> tuple[BrowserSession, str]:
+    async def sign_in_federated(
+        self, user: User, idp_id: str, client: OAuthClient, actor: Actor
+    ) -> tuple[BrowserSession, str]:
         """A browser session for a person the organization's IdP vouched for."""
-        return await self.browser.start(user, acr=ACR_SSO, amr=("fed",), idp_id=idp_id)
+        started = await self.browser.start(user, acr=ACR_SSO, amr=("fed",), idp_id=idp_id)
+        await self._audit_sign_in(user, started[0], client, actor, idp_id=idp_id)
+        return started
+
+    async def _audit_sign_in(
+        self,
+        user: User,
+        session: BrowserSession,
+        client: OAuthClient,
+        actor: Actor,
+        **via: str,
+    ) -> None:
+        await self.deps.audit(
+            "web.signin",
+            Actor(user.id, actor.ip),
+            org_id=client.org_id,
+            subject=session.id,
+            client_id=client.client_id,
+            **via,
+        )
 
     async def client_credentials(self, client: OAuthClient, scope: str | None) -> TokenResponse:
         """RFC 6749 §4.4: an access token for the client itself, in its organization."""

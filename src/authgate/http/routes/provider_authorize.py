@@ -254,7 +254,9 @@ async def sso_return(request: Request, services: ServicesDep) -> Response:
         )
     except AuthgateError as exc:
         return _finish(p, p.authorizations.error(checked, AccessDenied(exc.message)), client)
-    session, secret = await p.sign_in_federated(admission.user, idp_id)
+    session, secret = await p.sign_in_federated(
+        admission.user, idp_id, client, Actor(None, client_ip(request))
+    )
     decision = await p.authorizations.decide(checked, client, session, signed_in_now=True)
     return _finish(p, decision, client, cookie=(session, secret))
 
