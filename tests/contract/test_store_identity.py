@@ -198,3 +198,17 @@ async def test_active_role_requires_an_enabled_user_and_a_role_other_than_deny(
     await store.users.update(replace(a_user, disabled=True))
     assert await store.memberships.active_role(an_org.id, a_user.id) is None
     assert await store.memberships.active_role("another-org", a_user.id) is None
+
+
+async def test_active_member_reads_the_user_with_the_active_role(
+    store: SqlStore, an_org: Organization, a_user: User
+) -> None:
+    assert await store.memberships.active_member(an_org.id, a_user.id) is None
+    await store.memberships.put(Membership(an_org.id, a_user.id, Role.MAKER, NOW))
+    assert await store.memberships.active_member(an_org.id, a_user.id) == (a_user, Role.MAKER)
+    await store.memberships.put(Membership(an_org.id, a_user.id, Role.DENY, NOW))
+    assert await store.memberships.active_member(an_org.id, a_user.id) is None
+    await store.memberships.put(Membership(an_org.id, a_user.id, Role.USER, NOW))
+    await store.users.update(replace(a_user, disabled=True))
+    assert await store.memberships.active_member(an_org.id, a_user.id) is None
+    assert await store.memberships.active_member("another-org", a_user.id) is None

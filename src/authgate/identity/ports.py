@@ -75,6 +75,9 @@ class MembershipRepository(Protocol):
     async def active_role(self, org_id: str, user_id: str) -> Role | None:
         """The member's role when the user is enabled and the role is not DENY, else None."""
 
+    async def active_member(self, org_id: str, user_id: str) -> tuple[User, Role] | None:
+        """:meth:`active_role` with the user, in one read."""
+
     async def delete(self, org_id: str, user_id: str) -> bool:
         """Remove; True when one existed."""
 

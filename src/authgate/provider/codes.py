@@ -110,16 +110,12 @@ class AuthorizationCodes:
                 "it sent none)"
             )
         _check_verifier(found.code_challenge, code_verifier)
-        user = await self._deps.store.users.get(found.user_id)
-        role = await self._deps.store.memberships.active_role(found.org_id, found.user_id)
-        if user is None or user.disabled or role is None:
+        member = await self._deps.store.memberships.active_member(found.org_id, found.user_id)
+        if member is None:  # disabled, removed or DENY since the code was issued
             raise InvalidGrant(INVALID_CODE)
-        org = await self._deps.store.orgs.get(found.org_id)
-        membership = await self._deps.store.memberships.get(found.org_id, found.user_id)
-        if org is None or membership is None:
-            raise InvalidGrant(INVALID_CODE)
-        tokens = await self._sessions.start(
-            user, org, membership, actor,
+        user, role = member
+        tokens = await self._sessions.start_in(
+            user, found.org_id, role, actor,
             client_id=client.client_id, scope=found.scope, idp_id=found.idp_id,
             session_id=session_id,
         )  # fmt: skip

@@ -33,6 +33,17 @@ _ACTIVE_ROLE = DriverStatement(
         users.c.disabled.is_(False),
     )
 )
+_ACTIVE_MEMBER = DriverStatement(
+    select(_m.c.role.label("member_role"), *users.c)
+    .join(users, users.c.id == _m.c.user_id)
+    .where(
+        _m.c.org_id == bindparam("org_id"),
+        _m.c.user_id == bindparam("user_id"),
+        _m.c.role != Role.DENY.value,
+        users.c.disabled.is_(False),
+    )
+)
+
 _FOR_USER = DriverStatement(
     select(*_m.c, *(c.label(f"o_{c.name}") for c in _o.c), _d.c.domain.label("o_domain"))
     .join(_o, _o.c.id == _m.c.org_id)
@@ -109,6 +120,20 @@ class SqlMembershipRepository:
         async with self._db.connection(write=False) as conn:
             role = (await conn.execute(_ACTIVE_ROLE.statement, values)).scalar_one_or_none()
         return None if role is None else Role(role)
+
+    async def active_member(self, org_id: str, user_id: str) -> tuple[User, Role] | None:
+        """:meth:`active_role` with the user, in one read."""
+        values = {"org_id": org_id, "user_id": user_id}
+        if self._db.driver_path:
+            found = await fetch_row(self._db, _ACTIVE_MEMBER, values)
+            if found is None:
+                return None
+            return user_from({c: found[c.name] for c in users.c}), Role(found["member_role"])
+        async with self._db.connection(write=False) as conn:
+            row = (await conn.execute(_ACTIVE_MEMBER.statement, values)).one_or_none()
+        if row is None:
+            return None
+        return user_from(row._mapping), Role(row._mapping["member_role"])
 
     async def delete(self, org_id: str, user_id: str) -> bool:
         """Remove; True when one existed."""

@@ -8,6 +8,7 @@ tokens at once, on every node.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import NoReturn
 
@@ -91,12 +92,32 @@ class SessionService:
     ) -> TokenResponse:
         """A new session for an authenticated user (password, invite, or SSO: ``idp_id``
         names the identity provider, whose change or removal ends the session)."""
+        tokens = await self.start_in(
+            user, org.id, membership.role, actor,
+            client_id=client_id, scope=scope, idp_id=idp_id, session_id=session_id,
+        )  # fmt: skip
+        return replace(tokens, organization=org.slug)
+
+    async def start_in(
+        self,
+        user: User,
+        org_id: str,
+        role: Role,
+        actor: Actor,
+        *,
+        client_id: str = DEVICE_CLIENT_ID,
+        scope: str | None = None,
+        idp_id: str | None = None,
+        session_id: str | None = None,
+    ) -> TokenResponse:
+        """:meth:`start` for a caller that checked the membership itself and knows only
+        the organization's id and the role (the answer names no organization)."""
         granted = narrow(scope, DEFAULT_USER_SCOPE)
         now = self._deps.now()
         family = TokenFamily(
             session_id or new_id(),
             user.id,
-            org.id,
+            org_id,
             client_id,
             granted,
             now,
@@ -110,20 +131,20 @@ class SessionService:
         await self._deps.audit(
             "signin",
             Actor(user.id, actor.ip),
-            org_id=org.id,
+            org_id=org_id,
             subject=user.id,
             client_id=client_id,
             **via,
         )
         access = self._access.issue(
             subject=user.id,
-            org_id=org.id,
-            roles=(membership.role.value,),
+            org_id=org_id,
+            roles=(role.value,),
             client_id=client_id,
             scope=granted,
             session_id=family.id,
         )
-        return TokenResponse(access, self._access.ttl, granted, secret, org.slug)
+        return TokenResponse(access, self._access.ttl, granted, secret)
 
     async def refresh(
         self, refresh_token: str, client_id: str, scope: str | None, actor: Actor
