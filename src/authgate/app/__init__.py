@@ -283,6 +283,7 @@ async def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtim
             codes=store.oauth_codes,
             pushed=store.pushed_requests,
             browser_sessions=store.browser_sessions,
+            session_users=store.session_users,
             sessions=sessions,
             access=access,
             keyring=keyring,

@@ -16,6 +16,7 @@ from authgate.provider.ports import (
     AuthorizationCodeRepository,
     BrowserSessionRepository,
     PushedRequestRepository,
+    SessionUsers,
 )
 from authgate.provider.pushed import PushedRequests
 from authgate.provider.service import Clients, Provider
@@ -33,6 +34,7 @@ def build_provider(
     codes: AuthorizationCodeRepository,
     pushed: PushedRequestRepository,
     browser_sessions: BrowserSessionRepository,
+    session_users: SessionUsers,
     sessions: SessionService,
     access: AccessTokens,
     keyring: Keyring,
@@ -63,5 +65,6 @@ def build_provider(
         access=access,
         sessions=sessions,
         authenticator=authenticator,
+        session_users=session_users,
         password_policy=password_policy,
     )

@@ -108,3 +108,10 @@ class BrowserSessionRepository(Protocol):
 
     async def end_for_user(self, user_id: str, at: datetime) -> int:
         """End every browser session of a user (password change, disable); how many."""
+
+
+class SessionUsers(Protocol):
+    """The person behind an app session (userinfo's one read)."""
+
+    async def live_user(self, session_id: str, user_id: str, at: datetime) -> User | None:
+        """The enabled user when ``session_id`` is their live session, else None."""

@@ -18,6 +18,7 @@ from authgate.provider.id_tokens import IdTokens
 from authgate.provider.logout import Logouts
 from authgate.provider.models import BrowserSession, GrantType, OAuthClient
 from authgate.provider.pending import PendingRequests
+from authgate.provider.ports import SessionUsers
 from authgate.provider.pushed import PushedRequests
 from authgate.tokens.access import AccessClaims, AccessTokens
 from authgate.tokens.ports import PasswordSignInPolicy
@@ -57,6 +58,7 @@ class Provider:
     access: AccessTokens
     sessions: SessionService
     authenticator: Authenticator
+    session_users: SessionUsers
     password_policy: PasswordSignInPolicy | None = None
 
     async def sign_in_with_password(
@@ -125,13 +127,13 @@ class Provider:
 
     async def userinfo(self, claims: AccessClaims) -> dict[str, object]:
         """OpenID Connect Core §5.3: the claims the token's scopes release, while its
-        session lasts."""
+        session lasts and its user is enabled (one read)."""
         scopes = parse_scope(claims.scope)
         if "openid" not in scopes or claims.session_id is None:
             raise InsufficientScope("userinfo needs a user's access token with the openid scope")
-        if not await self.sessions.session_is_live(claims.session_id):
+        user = await self.session_users.live_user(
+            claims.session_id, claims.subject, self.deps.now()
+        )
+        if user is None:
             raise InvalidToken("the session of this token has ended; sign in again")
-        user = await self.deps.store.users.get(claims.subject)
-        if user is None or user.disabled:
-            raise InvalidToken("the user of this token no longer exists or is disabled")
         return user_claims(user, scopes)

@@ -26,6 +26,7 @@ from authgate.store.organizations import SqlOrganizationRepository
 from authgate.store.refresh_tokens import SqlRefreshTokenRepository
 from authgate.store.service_clients import SqlServiceClientRepository
 from authgate.store.session import Database
+from authgate.store.session_users import SqlSessionUsers
 from authgate.store.signed_fetch import SqlNonceStore, SqlRegistryRepository
 from authgate.store.signing_keys import SqlSigningKeyRepository
 from authgate.store.solutions import SqlSolutionRepository
@@ -64,6 +65,7 @@ class SqlStore:
         self.oauth_codes = SqlAuthorizationCodeRepository(db)
         self.pushed_requests = SqlPushedRequestRepository(db)
         self.browser_sessions = SqlBrowserSessionRepository(db)
+        self.session_users = SqlSessionUsers(db)
         self.consents = SqlConsentRepository(db)
         self.oauth_clients = SqlClientRepository(db)
 
