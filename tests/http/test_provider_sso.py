@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest_asyncio
 
+from authgate.provider.models import GrantType
 from tests.e2e.provider_browser import Left, Page
 from tests.http.conftest import BASE_URL, Authgate, running
 from tests.http.provider_support import (
@@ -113,3 +114,72 @@ async def test_the_sign_in_pages_sso_client_cannot_be_used_from_outside(
     )
     assert redeemed.status_code == 401
     assert redeemed.json()["error"] == "invalid_client"
+
+
+async def test_an_sso_user_allows_an_apps_device_through_the_organizations_idp(
+    ag: Authgate, idp: Idp
+) -> None:
+    acme = await with_okta(ag, idp)
+    app = await register(
+        ag, acme.org, public=True, grants=(GrantType.DEVICE_CODE, GrantType.REFRESH_TOKEN)
+    )
+    login = await person(acme, unique_login("dee"))
+    started = (
+        await ag.client.post(
+            "/oauth/device_authorization", data={"client_id": app.client_id, "scope": "openid"}
+        )
+    ).json()
+    async with browser(ag) as someone:
+        page = await someone.browse(started["verification_uri_complete"])
+        assert isinstance(page, Page)
+        sso_form = next(form for form in page.forms if form.action == "/device/sso")
+        to_idp = await someone.submit(page, sso_form, email=acme.email(login))
+        assert isinstance(to_idp, Left), to_idp
+        back = await idp.sign_in(to_idp.url, login)
+        done = await someone.browse(back)
+    assert isinstance(done, Page)
+    assert done.status == 200, done.text
+    assert "signed in" in done.text
+    tokens = await ag.client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+            "device_code": started["device_code"],
+            "client_id": app.client_id,
+        },
+    )
+    assert tokens.status_code == 200, tokens.text
+    me = (await ag.me(tokens.json()["access_token"])).json()
+    assert me["email"] == acme.email(login)
+
+
+async def test_the_device_pages_sso_return_works_only_in_the_browser_that_started_it(
+    ag: Authgate, idp: Idp
+) -> None:
+    acme = await with_okta(ag, idp)
+    app = await register(
+        ag, acme.org, public=True, grants=(GrantType.DEVICE_CODE, GrantType.REFRESH_TOKEN)
+    )
+    login = await person(acme, unique_login("eve"))
+    started = (
+        await ag.client.post("/oauth/device_authorization", data={"client_id": app.client_id})
+    ).json()
+    async with browser(ag, "198.51.100.9") as attacker, browser(ag) as victim:
+        to_idp = await attacker.client.post(
+            f"{BASE_URL}/device/sso",
+            data={"user_code": started["user_code"], "email": acme.email(login)},
+        )
+        assert to_idp.status_code == 303
+        back = await idp.sign_in(to_idp.headers["location"], login)
+        page = await victim.browse(back)
+    assert isinstance(page, Page)
+    assert page.status == 403
+    polled = await ag.client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+            "device_code": started["device_code"],
+            "client_id": app.client_id,
+        },
+    )
+    assert polled.json()["error"] == "authorization_pending"

@@ -52,6 +52,7 @@ from authgate.functions.solutions import SolutionService
 from authgate.functions.sql_engine import SqlFunctionEngine
 from authgate.functions.sql_ports import SqlConnectionResolver
 from authgate.http.application import build_asgi, build_fastapi
+from authgate.http.routes.device_sso import DEVICE_PAGE_SSO_CLIENT, DEVICE_SSO_RETURN_PATH
 from authgate.http.services import Services
 from authgate.identity.accounts import AccountService
 from authgate.identity.deps import Actor, IdentityDeps
@@ -323,8 +324,9 @@ def _federation(
             redirects=AppRedirects(
                 {
                     DEVICE_CLIENT_ID: settings.sso_redirect_uris,
-                    # authgate's own sign-in page, as the OpenID provider's IdP hand-off.
+                    # authgate's own pages: the OpenID provider's sign-in and the device page.
                     PROVIDER_SSO_CLIENT: (settings.issuer + SSO_RETURN_PATH,),
+                    DEVICE_PAGE_SSO_CLIENT: (settings.issuer + DEVICE_SSO_RETURN_PATH,),
                 }
             ),
             callback_url=settings.issuer + SSO_CALLBACK_PATH,

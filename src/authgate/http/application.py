@@ -28,6 +28,7 @@ from authgate.http.routes import (
     credentials,
     device,
     device_credentials,
+    device_sso,
     functions,
     health,
     invites,
@@ -62,7 +63,7 @@ def build_fastapi(lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None
     routers = (health, oauth, auth, me, orgs, invites, admin, credentials, solutions, functions)
     for module in (*routers, signed_fetch, connections, pages, device, device_credentials):
         app.include_router(module.router)
-    for module in (sso, sso_admin):  # single sign-on through organizations' IdPs
+    for module in (sso, sso_admin, device_sso):  # single sign-on through organizations' IdPs
         app.include_router(module.router)
     for module in (provider_authorize, provider_endpoints):  # authgate as an OpenID provider
         app.include_router(module.router)

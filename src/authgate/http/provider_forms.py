@@ -101,7 +101,7 @@ def password_page(
     client: OAuthClient,
     sealed: str,
     email: str,
-    idps: list[tuple[str, str]],
+    idps: list[tuple[str, str, str]],
     *,
     password_allowed: bool,
     error: str | None = None,
@@ -121,7 +121,7 @@ def password_page(
                 buttons=[Button("Sign in")],
             )
         )
-    for number, (idp_id, name) in enumerate(idps):
+    for number, (idp_id, name, _) in enumerate(idps):
         forms.append(
             Form(
                 "/oauth/signin/sso",
@@ -137,7 +137,7 @@ def password_page(
         error=error,
         intro=f"Sign in as {email} to continue to {client.name}.",
         forms=forms,
-        redirects_to=client.redirect_uris,
+        redirects_to=(*client.redirect_uris, *(endpoint for _, _, endpoint in idps if endpoint)),
     )
 
 

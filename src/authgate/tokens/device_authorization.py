@@ -141,6 +141,12 @@ class DeviceAuthorizations:
             raise NotFound(UNKNOWN_CODE)
         return found
 
+    async def required_organization(self, user_code: str) -> str | None:
+        """The organization the session of a pending code must be in (a registered app's),
+        or None when the person may choose (authgate's device client)."""
+        found = await self.pending(user_code)
+        return await self._clients.organization_of(found.client_id)
+
     async def decide(
         self,
         user_code: str,

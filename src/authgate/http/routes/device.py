@@ -29,6 +29,14 @@ _templates = Environment(
     loader=PackageLoader("authgate.http", "templates"), autoescape=select_autoescape(["j2"])
 )
 TITLE = "Sign in a device"
+# The single sign-on form ends in a redirect to the organization's IdP, which browsers check
+# against form-action too; which IdP is only known once the email is typed.
+DEVICE_PAGE_HEADERS = {
+    **PAGE_HEADERS,
+    "Content-Security-Policy": PAGE_HEADERS["Content-Security-Policy"].replace(
+        "form-action 'self'", "form-action 'self' https:"
+    ),
+}
 
 
 def grants(services: Services) -> DeviceAuthorizations:
@@ -49,19 +57,20 @@ async def device_authorization(request: Request, services: ServicesDep) -> JSONR
     return JSONResponse(started.as_json(), headers=NO_STORE)
 
 
-def _page(
+def device_page(
     *, status: int = 200, error: str | None = None, done: str | None = None, user_code: str = ""
 ) -> HTMLResponse:
+    """The verification page (its forms, or only an error or a message)."""
     html = _templates.get_template("device.html.j2").render(
         title=TITLE, error=error, done=done, user_code=user_code
     )
-    return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+    return HTMLResponse(html, status_code=status, headers=DEVICE_PAGE_HEADERS)
 
 
 @router.get("/device", include_in_schema=False)
-async def device_page(request: Request) -> HTMLResponse:
+async def device_form(request: Request) -> HTMLResponse:
     """The form: the code (filled in from ``verification_uri_complete``), email, password."""
-    return _page(user_code=request.query_params.get("user_code", "")[:16])
+    return device_page(user_code=request.query_params.get("user_code", "")[:16])
 
 
 @router.post("/device", include_in_schema=False)
@@ -81,10 +90,10 @@ async def device_submit(
             user_code, email, password, organization or None, allow=allow, actor=actor
         )
     except AuthgateError as exc:
-        return _page(status=exc.status, error=exc.message, user_code=user_code)
+        return device_page(status=exc.status, error=exc.message, user_code=user_code)
     if org is not None:
-        return _page(done=f"The device is signed in to {org.name}. You can close this page.")
-    return _page(done="The device was denied. Nothing was signed in.")
+        return device_page(done=f"The device is signed in to {org.name}. You can close this page.")
+    return device_page(done="The device was denied. Nothing was signed in.")
 
 
 class DecisionRequest(Strict):

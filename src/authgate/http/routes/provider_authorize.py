@@ -174,8 +174,11 @@ async def sign_in(request: Request, services: ServicesDep) -> Response:
     return _respond(p, decision, client, "POST", cookie=(session, secret))
 
 
-async def _idps_for(services: Services, client: OAuthClient, email: str) -> list[tuple[str, str]]:
-    """The app organization's IdPs that serve the email's domain: (id, display name)."""
+async def _idps_for(
+    services: Services, client: OAuthClient, email: str
+) -> list[tuple[str, str, str]]:
+    """The app organization's IdPs that serve the email's domain: (id, display name, the
+    authorization endpoint the hand-off ends at, for the page's ``form-action``)."""
     if services.federation is None:
         return []
     try:
@@ -183,7 +186,11 @@ async def _idps_for(services: Services, client: OAuthClient, email: str) -> list
     except AuthgateError:
         return []
     return [
-        (entry.idp.id, entry.idp.display_name)
+        (
+            entry.idp.id,
+            entry.idp.display_name,
+            entry.metadata.authorization_endpoint if entry.metadata is not None else "",
+        )
         for entry in realm.idps
         if entry.org.id == client.org_id
     ]

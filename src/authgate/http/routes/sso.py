@@ -38,12 +38,15 @@ from authgate.http.deps import AnonymousDep, ServicesDep, UserDep, client_ip
 from authgate.http.errors import NO_STORE
 from authgate.http.oauth_forms import parse_form
 from authgate.http.routes.auth import TokenBody
+from authgate.http.routes.device_sso import DEVICE_PAGE_SSO_CLIENT
 from authgate.http.routes.pages import page
 from authgate.http.services import Services
 from authgate.identity.deps import Actor
 from authgate.provider.service import PROVIDER_SSO_CLIENT
 
 router = APIRouter(prefix="/v1/sso", tags=["sso"])
+PAGE_CLIENTS = frozenset({PROVIDER_SSO_CLIENT, DEVICE_PAGE_SSO_CLIENT})
+"""The clients of authgate's own pages: their logins start and end on those pages only."""
 
 _TITLE = "Single sign-on"
 _FORM_BODY: dict[str, Any] = {
@@ -157,7 +160,7 @@ async def start(
     """Start a brokered login: to the IdP (or, to ``Accept: application/json``, its URL)."""
     brokered = federation(services).brokered
     try:
-        if client_id == PROVIDER_SSO_CLIENT:
+        if client_id in PAGE_CLIENTS:
             raise InvalidRedirectUri("authgate's own sign-in page starts these logins itself")
         redirect_uri = brokered.check_redirect(client_id, redirect_uri)
     except InvalidRedirectUri as exc:
@@ -222,7 +225,7 @@ async def token(request: Request, services: ServicesDep) -> JSONResponse:
         raise OAuthError("code is required")
     if "client_secret" in form or request.headers.get("authorization"):
         raise OAuthError("the device app is a public client: send no client secret")
-    if form.get("client_id") == PROVIDER_SSO_CLIENT:
+    if form.get("client_id") in PAGE_CLIENTS:
         # Only authgate's own sign-in page redeems these, and it signs a browser in instead.
         raise InvalidClient("this client's logins are not redeemed here")
     tokens = await federation(services).brokered.redeem(
