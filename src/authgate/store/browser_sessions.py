@@ -18,9 +18,9 @@ from sqlalchemy import bindparam, delete, insert, or_, select, update
 
 from authgate.provider.models import BrowserSession
 from authgate.store.driver import DriverStatement
-from authgate.store.oauth_codes import column_values, insert_row, read_row, written_row
 from authgate.store.provider_tables import browser_session_families, browser_sessions
 from authgate.store.rotation import live
+from authgate.store.rows import column_values, insert_row, read_row, written_row
 from authgate.store.session import Database
 from authgate.store.tables import token_families
 

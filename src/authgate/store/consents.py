@@ -18,9 +18,9 @@ from authgate.identity.models import User
 from authgate.provider.models import Consent, OAuthClient
 from authgate.store.driver import DriverStatement
 from authgate.store.oauth_clients import client_from_row
-from authgate.store.oauth_codes import column_values, read_row
 from authgate.store.provider_tables import oauth_clients, oauth_consents
 from authgate.store.rotation import live
+from authgate.store.rows import column_values, read_row
 from authgate.store.session import Database
 from authgate.store.tables import token_families, users
 from authgate.store.users import user_from

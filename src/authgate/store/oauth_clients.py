@@ -17,9 +17,9 @@ from authgate.clock import utc_now
 from authgate.errors import NotFound
 from authgate.provider.models import GrantType, OAuthClient
 from authgate.store.driver import DriverStatement
-from authgate.store.oauth_codes import column_values, insert_row, read_row
 from authgate.store.provider_tables import oauth_clients
 from authgate.store.rotation import live
+from authgate.store.rows import column_values, insert_row, read_row
 from authgate.store.session import Database
 from authgate.store.tables import token_families
 

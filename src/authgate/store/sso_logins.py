@@ -17,7 +17,8 @@ from sqlalchemy import String, and_, bindparam, delete, func, insert, select, up
 from authgate.federation.models import BrokerCode, FederatedIdentity, LoginTransaction
 from authgate.federation.ports import MemberView
 from authgate.identity.models import Membership, Organization, User
-from authgate.store.driver import DriverStatement, execute, fetch_row, fetch_written
+from authgate.store.driver import DriverStatement
+from authgate.store.rows import column_values, insert_row, read_row, written_row
 from authgate.store.session import Database
 from authgate.store.sso_tables import sso_codes, sso_identities, sso_idps, sso_logins
 from authgate.store.tables import memberships, organizations, users
@@ -105,31 +106,36 @@ class SqlSsoLogins:
 
     async def add_transaction(self, transaction: LoginTransaction) -> None:
         """Record a login about to start."""
-        await self._insert(
-            _ADD_LOGIN, _values(transaction, _l), "this sign-in state was already used"
+        await insert_row(
+            self._db,
+            _ADD_LOGIN,
+            column_values(transaction, _l),
+            "this sign-in state was already used",
         )
 
     async def take_transaction(self, state_hash: str, now: datetime) -> LoginTransaction | None:
         """Delete and return the login if it has not expired: one statement, so of two
         concurrent takes only one gets it."""
-        row = await self._written(_TAKE_LOGIN, {"state_hash": state_hash})
+        row = await written_row(self._db, _TAKE_LOGIN, {"state_hash": state_hash})
         if row is None or row["expires_at"] <= now:
             return None
         return LoginTransaction(**row)
 
     async def add_code(self, code: BrokerCode) -> None:
         """Record a one-time code."""
-        await self._insert(_ADD_CODE, _values(code, _c), "this code was already issued")
+        await insert_row(
+            self._db, _ADD_CODE, column_values(code, _c), "this code was already issued"
+        )
 
     async def spend_code(self, code_hash: str, now: datetime, session_id: str) -> BrokerCode | None:
         """Mark the code used by ``session_id`` if it is unspent and unexpired."""
         values = {"code_hash": code_hash, "now": now, "session_id": session_id}
-        row = await self._written(_SPEND_CODE, values)
+        row = await written_row(self._db, _SPEND_CODE, values)
         return None if row is None else BrokerCode(**row)
 
     async def get_code(self, code_hash: str) -> BrokerCode | None:
         """A code whatever its state."""
-        row = await self._read(_GET_CODE, {"code_hash": code_hash})
+        row = await read_row(self._db, _GET_CODE, {"code_hash": code_hash})
         return None if row is None else BrokerCode(**row)
 
     async def member_view(
@@ -142,36 +148,5 @@ class SqlSsoLogins:
     ) -> MemberView | None:
         """What signing in through the IdP needs, in one read (None: no such IdP)."""
         values = {"idp_id": idp_id, "issuer": issuer, "subject": subject, "user_id": user_id}
-        row = await self._read(_MEMBER_VIEW, values)
+        row = await read_row(self._db, _MEMBER_VIEW, values)
         return None if row is None else _view_from(row)
-
-    async def _read(
-        self, statement: DriverStatement, values: dict[str, Any]
-    ) -> dict[str, Any] | None:
-        if self._db.driver_path:
-            return await fetch_row(self._db, statement, values)
-        async with self._db.connection(write=False) as conn:
-            row = (await conn.execute(statement.statement, values)).first()
-        return None if row is None else dict(row._mapping)
-
-    async def _written(
-        self, statement: DriverStatement, values: dict[str, Any]
-    ) -> dict[str, Any] | None:
-        if self._db.driver_path:
-            return await fetch_written(self._db, statement, values)
-        async with self._db.single_statement() as conn:
-            row = (await conn.execute(statement.statement, values)).first()
-        return None if row is None else dict(row._mapping)
-
-    async def _insert(
-        self, statement: DriverStatement, values: dict[str, Any], conflict: str
-    ) -> None:
-        if self._db.driver_path:
-            await execute(self._db, [(statement, values)], conflict=conflict)
-            return
-        async with self._db.unique(conflict) as conn:
-            await conn.execute(statement.statement, values)
-
-
-def _values(record: object, table: Any) -> dict[str, Any]:
-    return {column.name: getattr(record, column.name) for column in table.c}
