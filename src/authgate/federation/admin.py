@@ -12,13 +12,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from authgate.crypto.randomness import new_id
-from authgate.errors import NotFound
 from authgate.federation.directory import IdpDirectory
 from authgate.federation.errors import IdpUnavailable, InvalidIdpConfig, UnknownIdp
 from authgate.federation.models import IdpConfig, IdpSpec, Provisioning, SsoSettings
 from authgate.federation.ports import FederationRepository
 from authgate.federation.validation import check_name, check_solutions, check_spec, tenants_for
-from authgate.identity.access import require_admin
+from authgate.identity.access import organization_for_operator, require_admin
 from authgate.identity.deps import Actor, IdentityDeps
 from authgate.identity.models import Organization
 
@@ -39,10 +38,7 @@ class IdpAdmin:
 
     async def org_as_operator(self, slug: str) -> Organization:
         """The organization the operator acts on (``authgate idp``, on the server's machine)."""
-        org = await self._deps.store.orgs.get_by_slug(slug.lower())
-        if org is None:
-            raise NotFound(f"organization '{slug[:64]}' not found")
-        return org
+        return await organization_for_operator(self._deps, slug)
 
     async def put(
         self, org: Organization, name: str, spec: IdpSpec, actor: Actor

@@ -1,4 +1,5 @@
-"""Who may act on an organization: members see it, OWNER and ADMIN manage it.
+"""Who may act on an organization: members see it, OWNER and ADMIN manage it, and the
+server's operator (the CLI on the server's machine) acts on any.
 
 An organization the actor does not belong to answers 404, as if it did not exist, so one
 tenant cannot even confirm another's slug; a member without the role gets 403.
@@ -32,3 +33,12 @@ async def require_admin(
     if not membership.role.is_admin:
         raise Forbidden("this needs the ADMIN or OWNER role in the organization")
     return org, membership
+
+
+async def organization_for_operator(deps: IdentityDeps, slug: str) -> Organization:
+    """The organization the operator acts on, by slug alone (no membership stands behind
+    the CLI)."""
+    org = await deps.store.orgs.get_by_slug(slug.lower())
+    if org is None:
+        raise NotFound(f"organization '{slug[:64]}' not found")
+    return org

@@ -19,7 +19,7 @@ from datetime import datetime
 
 from authgate.crypto.randomness import new_secret
 from authgate.errors import InvalidClient, NotFound, ValidationFailed
-from authgate.identity.access import require_admin
+from authgate.identity.access import organization_for_operator, require_admin
 from authgate.identity.deps import Actor, IdentityDeps
 from authgate.identity.models import Organization
 from authgate.provider.client_metadata import ClientMetadata, ClientSpec, check_client
@@ -214,10 +214,7 @@ class _OperatorClientRegistry(ClientRegistry):
     """:class:`ClientRegistry` for the operator: no membership stands behind the CLI."""
 
     async def _org(self, slug: str, actor: Actor) -> Organization:
-        org = await self._deps.store.orgs.get_by_slug(slug.lower())
-        if org is None:
-            raise NotFound(f"organization '{slug[:64]}' not found")
-        return org
+        return await organization_for_operator(self._deps, slug)
 
 
 def _build(

@@ -15,7 +15,7 @@ import secrets
 from authgate.crypto.envelope import Envelope, SealedSecret, bind
 from authgate.crypto.randomness import new_id
 from authgate.errors import Conflict, NotFound
-from authgate.identity.access import require_admin
+from authgate.identity.access import organization_for_operator, require_admin
 from authgate.identity.deps import Actor, IdentityDeps
 from authgate.identity.models import Organization
 from authgate.signedfetch.lookup import RegistryLookup
@@ -231,10 +231,7 @@ class _OperatorRegistryAdmin(RegistryAdmin):
     """:class:`RegistryAdmin` for the operator: no membership stands behind the CLI."""
 
     async def _org(self, slug: str, actor: Actor) -> Organization:
-        org = await self._deps.store.orgs.get_by_slug(slug.lower())
-        if org is None:
-            raise NotFound(f"organization '{slug[:64]}' not found")
-        return org
+        return await organization_for_operator(self._deps, slug)
 
 
 def _new_instance_id() -> str:
