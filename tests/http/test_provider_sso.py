@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest_asyncio
 
+from authgate.identity.models import Role
 from authgate.provider.models import GrantType
 from tests.e2e.provider_browser import Left, Page
 from tests.http.conftest import BASE_URL, Authgate, running
@@ -183,3 +184,30 @@ async def test_the_device_pages_sso_return_works_only_in_the_browser_that_starte
         },
     )
     assert polled.json()["error"] == "authorization_pending"
+
+
+async def test_a_sign_in_through_one_organizations_idp_does_not_serve_one_that_enforces_its_own(
+    ag: Authgate, idp: Idp
+) -> None:
+    acme = await with_okta(ag, idp)
+    beta = await with_okta(ag, idp)
+    await beta.settings(enforceSso=True)
+    acme_app, beta_app = await register(ag, acme.org), await register(ag, beta.org)
+    login = await person(acme, unique_login("multi"))
+    async with browser(ag) as someone:
+        to_idp = await someone.browse(
+            authorize_url(acme_app, pkce()[1]), email=acme.email(login), idp=acme.idp_id
+        )
+        assert isinstance(to_idp, Left)
+        arrived = await someone.browse(await idp.sign_in(to_idp.url, login), decision="allow")
+        assert isinstance(arrived, Left)
+        assert "code" in arrived.params
+        user = await ag.services.deps.store.users.get_by_email(acme.email(login))
+        assert user is not None
+        await ag.member(beta.org, user, Role.USER)
+        other = await someone.browse(authorize_url(beta_app, pkce()[1], prompt="none"))
+        assert isinstance(other, Left)
+        assert other.params["error"] == "login_required"
+        same = await someone.browse(authorize_url(acme_app, pkce()[1], prompt="none"))
+        assert isinstance(same, Left)
+        assert "code" in same.params

@@ -49,10 +49,20 @@ class RpLogout:
 
 class SsoPasswordPolicy:
     """:class:`authgate.tokens.ports.PasswordSignInPolicy`: refuses passwords where the
-    organization enforces SSO."""
+    organization enforces SSO (and, for authgate's own pages, sign-ins through another
+    organization's IdP)."""
 
     def __init__(self, repository: FederationRepository) -> None:
         self._repository = repository
+
+    async def accepts_federated(self, org_id: str, idp_id: str) -> bool:
+        """Whether a sign-in through ``idp_id`` counts for ``org_id``: through the
+        organization's own IdP always, through another's only where a password would do."""
+        idp = await self._repository.get_idp(idp_id)
+        if idp is not None and idp.org_id == org_id:
+            return True
+        settings = await self._repository.get_settings(org_id)
+        return settings is None or not settings.enforce_sso
 
     async def check_password_sign_in(self, org_id: str) -> None:
         """:class:`SsoRequired` when the organization signs its members in through its IdP."""

@@ -6,7 +6,7 @@ from authgate.clock import Clock
 from authgate.crypto.sealing import Sealer
 from authgate.identity.deps import IdentityDeps
 from authgate.identity.signin import Authenticator
-from authgate.provider.authorize import Authorizations, ConsentLedger
+from authgate.provider.authorize import Authorizations, ConsentLedger, SignInPolicy
 from authgate.provider.browser_sessions import BrowserSessions
 from authgate.provider.codes import AuthorizationCodes
 from authgate.provider.id_tokens import IdTokens
@@ -22,7 +22,6 @@ from authgate.provider.pushed import PushedRequests
 from authgate.provider.service import Clients, Provider
 from authgate.tokens.access import AccessTokens
 from authgate.tokens.keyring import Keyring
-from authgate.tokens.ports import PasswordSignInPolicy
 from authgate.tokens.sessions import SessionService
 
 
@@ -39,7 +38,7 @@ def build_provider(
     access: AccessTokens,
     keyring: Keyring,
     authenticator: Authenticator,
-    password_policy: PasswordSignInPolicy | None,
+    password_policy: SignInPolicy | None,
     sealer: Sealer,
     clock: Clock,
     issuer: str,

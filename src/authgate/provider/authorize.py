@@ -25,6 +25,13 @@ from authgate.tokens.ports import PasswordSignInPolicy
 NOT_A_MEMBER = "you are not an active member of the organization that registered this app"
 
 
+class SignInPolicy(PasswordSignInPolicy, Protocol):
+    """Which earlier sign-ins an organization accepts for its apps."""
+
+    async def accepts_federated(self, org_id: str, idp_id: str) -> bool:
+        """Whether a sign-in through ``idp_id`` counts for ``org_id``."""
+
+
 class ConsentLedger(Protocol):
     """What the decisions need of the remembered consents."""
 
@@ -70,7 +77,7 @@ class Authorizations:
         consents: ConsentLedger,
         *,
         issuer: str,
-        password_policy: PasswordSignInPolicy | None = None,
+        password_policy: SignInPolicy | None = None,
     ) -> None:
         self._deps = deps
         self._codes = codes
@@ -164,12 +171,15 @@ class Authorizations:
         user = await self._deps.store.users.get(session.user_id)
         if user is None or user.disabled:
             return False
-        if session.idp_id is None and self._password_policy is not None:
-            # An organization that requires its IdP does not accept a password sign-in.
-            try:
-                await self._password_policy.check_password_sign_in(client.org_id)
-            except AuthgateError:
-                return False
+        if self._password_policy is None:
+            return True
+        if session.idp_id is not None:
+            # Through another organization's IdP: not where the app's requires its own.
+            return await self._password_policy.accepts_federated(client.org_id, session.idp_id)
+        try:  # an organization that requires its IdP does not accept a password sign-in
+            await self._password_policy.check_password_sign_in(client.org_id)
+        except AuthgateError:
+            return False
         return True
 
     async def _is_member(self, client: OAuthClient, user_id: str) -> bool:
