@@ -33,7 +33,7 @@ from authgate.provider.authorization import AuthorizationRequest, check_request,
 from authgate.provider.authorize import Consent, Decision, Redirect
 from authgate.provider.browser_sessions import COOKIE_NAME
 from authgate.provider.codes import s256
-from authgate.provider.errors import AccessDenied, InvalidRequestUri, StaleAuthorization
+from authgate.provider.errors import AccessDenied, StaleAuthorization
 from authgate.provider.models import BrowserSession, OAuthClient
 from authgate.provider.redirect_uris import with_query
 from authgate.provider.service import Provider
@@ -66,7 +66,7 @@ async def authorize(request: Request, services: ServicesDep) -> Response:
         if "client_id" in repeated or "redirect_uri" in repeated:
             return error_page("client_id and redirect_uri may each be given only once", 400)
         redirect_uri = redirect_target(client, params)
-    except (InvalidRequestUri, AuthgateError) as exc:
+    except AuthgateError as exc:
         return error_page(exc.message, exc.status)
     try:
         if repeated:
