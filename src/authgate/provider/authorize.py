@@ -15,7 +15,7 @@ from typing import Protocol
 
 from authgate.errors import AuthgateError
 from authgate.identity.deps import Actor, IdentityDeps
-from authgate.provider.authorization import AuthorizationRequest
+from authgate.provider.authorization import MAX_STATE_CHARS, AuthorizationRequest
 from authgate.provider.codes import AuthorizationCodes
 from authgate.provider.errors import AccessDenied, ConsentRequired, LoginRequired
 from authgate.provider.models import BrowserSession, OAuthClient
@@ -87,16 +87,27 @@ class Authorizations:
 
     def answer(self, request: AuthorizationRequest, params: list[tuple[str, str]]) -> Redirect:
         """A redirect to the app with ``params``, its ``state`` and our ``iss``."""
-        if request.state is not None:
-            params.append(("state", request.state))
-        params.append(("iss", self._issuer))
-        return Redirect(with_query(request.redirect_uri, params))
+        return self._redirect(request.redirect_uri, request.state, params)
 
     def error(self, request: AuthorizationRequest, error: AuthgateError) -> Redirect:
         """RFC 6749 §4.1.2.1: the error, at the app's redirect URI."""
-        return self.answer(
-            request, [("error", error.code), ("error_description", error.message[:300])]
-        )
+        return self.error_at(request.redirect_uri, request.state, error)
+
+    def error_at(self, redirect_uri: str, state: str | None, error: AuthgateError) -> Redirect:
+        """:meth:`error` for a request that failed its checks: only its (checked) redirect
+        URI is known, and its ``state`` is returned when it is printable and not too long."""
+        if state is not None and (len(state) > MAX_STATE_CHARS or not state.isprintable()):
+            state = None
+        params = [("error", error.code), ("error_description", error.message[:300])]
+        return self._redirect(redirect_uri, state, params)
+
+    def _redirect(
+        self, redirect_uri: str, state: str | None, params: list[tuple[str, str]]
+    ) -> Redirect:
+        if state is not None:
+            params.append(("state", state))
+        params.append(("iss", self._issuer))
+        return Redirect(with_query(redirect_uri, params))
 
     async def decide(
         self,

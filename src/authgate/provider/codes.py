@@ -8,10 +8,8 @@ presentation is refused and revokes the session the first one started (RFC 6749 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
-from base64 import urlsafe_b64encode
 from dataclasses import replace
 from datetime import timedelta
 
@@ -26,16 +24,11 @@ from authgate.provider.ports import AuthorizationCodeRepository
 from authgate.tokens.responses import TokenResponse
 from authgate.tokens.scopes import parse_scope
 from authgate.tokens.sessions import SessionService
+from authgate.vault.connections import pkce_challenge
 
 DEFAULT_TTL = 60
 INVALID_CODE = "the authorization code is invalid, expired or already used"
 _VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
-
-
-def s256(verifier: str) -> str:
-    """RFC 7636 §4.2: BASE64URL(SHA256(ASCII(code_verifier)))."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
 
 class AuthorizationCodes:
@@ -163,7 +156,7 @@ def _check_verifier(challenge: str | None, verifier: str | None) -> None:
         return
     if verifier is None or not _VERIFIER.fullmatch(verifier):
         raise InvalidGrant("code_verifier is required: 43-128 characters of [A-Za-z0-9._~-]")
-    if not hmac.compare_digest(s256(verifier), challenge):
+    if not hmac.compare_digest(pkce_challenge(verifier), challenge):
         raise InvalidGrant("code_verifier does not match the code_challenge (PKCE)")
 
 

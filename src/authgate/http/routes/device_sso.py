@@ -23,7 +23,7 @@ from authgate.http.provider_forms import form_fields
 from authgate.http.routes.device import device_page, grants
 from authgate.http.services import Services
 from authgate.identity.deps import Actor
-from authgate.provider.codes import s256
+from authgate.vault.connections import pkce_challenge
 
 router = APIRouter(include_in_schema=False)
 DEVICE_PAGE_SSO_CLIENT = "authgate-device-page"
@@ -61,7 +61,7 @@ async def device_sso(request: Request, services: ServicesDep) -> Response:
             idps[0].id,
             client_id=DEVICE_PAGE_SSO_CLIENT,
             redirect_uri=services.settings.issuer + DEVICE_SSO_RETURN_PATH,
-            code_challenge=s256(_verifier(services, handle)),
+            code_challenge=pkce_challenge(_verifier(services, handle)),
             code_challenge_method="S256",
             app_state=handle,
             login_hint=email,

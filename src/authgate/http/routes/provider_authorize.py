@@ -32,11 +32,14 @@ from authgate.identity.deps import Actor
 from authgate.provider.authorization import AuthorizationRequest, check_request, redirect_target
 from authgate.provider.authorize import Consent, Decision, Redirect
 from authgate.provider.browser_sessions import COOKIE_NAME
-from authgate.provider.codes import s256
-from authgate.provider.errors import AccessDenied, StaleAuthorization
+from authgate.provider.errors import (
+    AccessDenied,
+    InvalidAuthorizationRequest,
+    StaleAuthorization,
+)
 from authgate.provider.models import BrowserSession, OAuthClient
-from authgate.provider.redirect_uris import with_query
 from authgate.provider.service import Provider
+from authgate.vault.connections import pkce_challenge
 
 router = APIRouter(include_in_schema=False)
 SSO_COOKIE = "authgate_sso"
@@ -70,23 +73,17 @@ async def authorize(request: Request, services: ServicesDep) -> Response:
         return error_page(exc.message, exc.status)
     try:
         if repeated:
-            raise StaleAuthorization(f"the parameter '{sorted(repeated)[0][:40]}' is repeated")
+            raise InvalidAuthorizationRequest(
+                f"the parameter '{sorted(repeated)[0][:40]}' is repeated"
+            )
         checked = check_request(client, params, redirect_uri)
     except AuthgateError as exc:
         state = params.get("state") if "state" not in repeated else None
-        return _early_error(p, redirect_uri, state, exc)
+        early = p.authorizations.error_at(redirect_uri, state, exc)
+        return RedirectResponse(early.location, 302, headers=_NO_STORE)
     session = await p.browser.current(request.cookies.get(COOKIE_NAME))
     decision = await p.authorizations.decide(checked, client, session)
     return _respond(p, decision, client, request.method)
-
-
-def _early_error(p: Provider, redirect_uri: str, state: str | None, exc: AuthgateError) -> Response:
-    code = "invalid_request" if isinstance(exc, StaleAuthorization) else exc.code
-    params = [("error", code), ("error_description", exc.message[:300])]
-    if state is not None and len(state) <= 2048 and state.isprintable():
-        params.append(("state", state))
-    params.append(("iss", p.id_tokens.issuer))
-    return RedirectResponse(with_query(redirect_uri, params), 302, headers=_NO_STORE)
 
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -210,7 +207,7 @@ async def sign_in_sso(request: Request, services: ServicesDep) -> Response:
             form.get("idp", "")[:64],
             client_id=PROVIDER_SSO_CLIENT,
             redirect_uri=p.id_tokens.issuer + SSO_RETURN_PATH,
-            code_challenge=s256(_verifier(p, handle)),
+            code_challenge=pkce_challenge(_verifier(p, handle)),
             code_challenge_method="S256",
             app_state=handle,
             login_hint=form.get("email") or None,
